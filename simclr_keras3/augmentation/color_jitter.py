@@ -1,0 +1,110 @@
+"""Per-image colour jitter in a random order, applied with a probability."""
+
+import keras
+from keras import ops
+
+from simclr_keras3.augmentation import image_ops
+
+
+@keras.saving.register_keras_serializable(package="simclr_keras3")
+class ColorJitter(keras.layers.Layer):
+    """Random brightness, contrast, saturation and hue, in a random order per image.
+
+    With ``b, c, s, h`` = the magnitudes times ``strength``, each image draws a brightness factor
+    in ``[max(0, 1-b), 1+b]`` (multiplicative, as SimCLR v2), a contrast factor in
+    ``[max(0, 1-c), 1+c]`` around the per-channel mean, a saturation factor in
+    ``[max(0, 1-s), 1+s]`` and a hue shift in ``[-h, h]`` (fraction of the hue circle), plus its
+    own order of the four ops. Values are clipped to [0, 1] after every op. The whole jitter is
+    applied to an image with probability ``probability``; other images pass unchanged.
+
+    Parameters (``sample_parameters``), all with leading axis B:
+        ``"apply"`` (B,) bool; ``"brightness"``, ``"contrast"``, ``"saturation"`` (B,) float
+        factors; ``"hue"`` (B,) float shift; ``"order"`` (B, 4) int32, a permutation of
+        ``[0, 1, 2, 3]`` (0 brightness, 1 contrast, 2 saturation, 3 hue); ``order[b, k]`` is the
+        op applied at step ``k``.
+
+    Args:
+        strength: colour distortion strength ``s`` (1.0 ImageNet, 0.5 CIFAR in the paper).
+        probability: chance that an image is jittered.
+        brightness, contrast, saturation, hue: magnitudes at strength 1.
+        seed: int or None, seeds this layer's ``keras.random.SeedGenerator``.
+        **kwargs: base ``keras.layers.Layer`` arguments.
+
+    Example:
+        >>> jitter = ColorJitter(strength=0.5, seed=0)
+        >>> out = jitter(keras.random.uniform((8, 32, 32, 3)))
+
+    Reference:
+        Chen et al. 2020, Appendix A: "color distortion is composed by color jittering and color
+        dropping", with brightness, contrast, saturation 0.8s and hue 0.2s, "randomly apply
+        [...] in random order", color jitter with probability 0.8.
+    """
+
+    def __init__(
+        self,
+        strength=1.0,
+        probability=0.8,
+        brightness=0.8,
+        contrast=0.8,
+        saturation=0.8,
+        hue=0.2,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.strength = float(strength)
+        self.probability = float(probability)
+        self.brightness = float(brightness)
+        self.contrast = float(contrast)
+        self.saturation = float(saturation)
+        self.hue = float(hue)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def _factor(self, batch_size, magnitude):
+        magnitude = magnitude * self.strength
+        return keras.random.uniform(
+            (batch_size,), max(0.0, 1.0 - magnitude), 1.0 + magnitude, seed=self.seed_generator
+        )
+
+    def sample_parameters(self, batch_size, image_height=None, image_width=None):
+        hue = self.hue * self.strength
+        return {
+            "apply": keras.random.uniform((batch_size,), seed=self.seed_generator) < self.probability,
+            "brightness": self._factor(batch_size, self.brightness),
+            "contrast": self._factor(batch_size, self.contrast),
+            "saturation": self._factor(batch_size, self.saturation),
+            "hue": keras.random.uniform((batch_size,), -hue, hue, seed=self.seed_generator),
+            # argsort of i.i.d. uniforms is a uniformly random permutation, one per row
+            "order": ops.cast(
+                ops.argsort(keras.random.uniform((batch_size, 4), seed=self.seed_generator), axis=1),
+                "int32",
+            ),
+        }
+
+    def apply(self, images, parameters):
+        p = parameters
+        return image_ops.color_jitter(
+            images, p["brightness"], p["contrast"], p["saturation"], p["hue"], p["order"], p["apply"]
+        )
+
+    def call(self, images, training=True):
+        if not training:
+            return images
+        return self.apply(images, self.sample_parameters(ops.shape(images)[0]))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            strength=self.strength,
+            probability=self.probability,
+            brightness=self.brightness,
+            contrast=self.contrast,
+            saturation=self.saturation,
+            hue=self.hue,
+            seed=self.seed,
+        )
+        return config

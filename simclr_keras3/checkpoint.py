@@ -1,0 +1,104 @@
+"""Checkpoints: a ``.keras`` file plus a JSON of run state, each written atomically."""
+
+import json
+import os
+import tempfile
+import zipfile
+
+import keras
+
+from simclr_keras3.errors import UserInputError
+
+
+def _replace_atomically(write, path):
+    """Call ``write(tmp_path)``, fsync the result and rename it onto ``path``.
+
+    The rename is atomic on POSIX, so a reader (or a crash) sees either the old file or the
+    new one, never a half-written checkpoint.
+    """
+    directory = os.path.dirname(os.path.abspath(path)) or "."
+    os.makedirs(directory, exist_ok=True)
+    suffix = os.path.splitext(path)[1]
+    fd, tmp_path = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=directory)
+    os.close(fd)
+    try:
+        write(tmp_path)
+        with open(tmp_path, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp_path, path)
+    finally:
+        if os.path.exists(tmp_path):
+            os.remove(tmp_path)
+    dir_fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)  # persist the rename itself
+    finally:
+        os.close(dir_fd)
+
+
+def save_checkpoint(model, path, state=None):
+    """Save ``model`` (weights, config, optimizer state) to ``path`` atomically.
+
+    Args:
+        model: a compiled or uncompiled ``SimCLR`` model.
+        path: destination ending in ``.keras``.
+        state: optional JSON-serializable run state (epoch, step, seed, config); written next to
+            the checkpoint as ``<path>.json``, also atomically.
+
+    Example:
+        >>> save_checkpoint(model, "runs/a/model.keras", {"epoch": 3})   # doctest: +SKIP
+    """
+    if not str(path).endswith(".keras"):
+        raise UserInputError(f"checkpoint path must end in .keras, got {path}")
+    _replace_atomically(lambda tmp: model.save(tmp), path)
+    if state is not None:
+
+        def write_state(tmp):
+            with open(tmp, "w") as handle:
+                json.dump(state, handle, indent=2, sort_keys=True)
+
+        _replace_atomically(write_state, f"{path}.json")
+
+
+def load_checkpoint(path, compile=True):
+    """Load a SimCLR checkpoint written by any backend.
+
+    Args:
+        path: a ``.keras`` file written by ``save_checkpoint`` (or ``model.save``).
+        compile: restore the optimizer (and its state) as well.
+
+    Returns:
+        The ``SimCLR`` model.
+
+    Raises:
+        UserInputError: the file is missing, not a ``.keras`` archive, or not a SimCLR model.
+    """
+    from simclr_keras3.model import SimCLR  # registers the classes before deserializing
+
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise UserInputError(f"checkpoint {path} does not exist: pass a .keras file from `simclr run`")
+    if not zipfile.is_zipfile(path):
+        raise UserInputError(f"{path} is not a .keras checkpoint (not a zip archive)")
+    with zipfile.ZipFile(path) as archive:
+        try:
+            config = json.loads(archive.read("config.json"))
+        except (KeyError, ValueError):
+            raise UserInputError(f"{path} is not a .keras checkpoint (no config.json inside)") from None
+    if config.get("class_name") != "SimCLR":
+        raise UserInputError(
+            f"{path} holds a {config.get('class_name')!r} model, not a SimCLR checkpoint"
+        )
+    model = keras.saving.load_model(path, compile=compile)
+    if not isinstance(model, SimCLR):
+        raise UserInputError(f"{path} did not load as a SimCLR model")
+    return model
+
+
+def load_run_state(path):
+    """Return the run state saved next to checkpoint ``path``, or None when there is none."""
+    state_path = f"{os.fspath(path)}.json"
+    if not os.path.isfile(state_path):
+        return None
+    with open(state_path) as handle:
+        return json.load(handle)

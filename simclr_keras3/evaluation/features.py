@@ -1,0 +1,144 @@
+"""Features of a frozen network: run it in inference mode, batch by batch, into one NumPy array."""
+
+import keras
+import numpy as np
+
+from simclr_keras3.errors import UserInputError
+
+LAYERS = ("h", "z")
+
+
+class InferenceModel(keras.Model):
+    """Wrap an encoder (and optionally a projection head) so ``predict`` can compile it.
+
+    ``predict`` gives a jit-compiled / ``tf.function`` step on every backend, which a Python loop of
+    eager calls does not. Every sub-layer runs with ``training=False``: BN uses its moving
+    statistics and nothing is updated.
+
+    Args:
+        encoder: a Keras layer or model mapping images to h.
+        projection_head: optional layer mapping h to z; when given the output is z.
+    """
+
+    def __init__(self, encoder, projection_head=None, **kwargs):
+        super().__init__(**kwargs)
+        self.encoder = encoder
+        self.projection_head = projection_head
+
+    def call(self, images, training=False):
+        # Inference mode whatever the caller asks: features of a frozen network.
+        h = self.encoder(images, training=False)
+        if self.projection_head is None:
+            return h
+        return self.projection_head(h, training=False)
+
+
+def check_images(images, what="images"):
+    """Return ``images`` as a float32 array of shape (N, H, W, C) with N > 0, else UserInputError."""
+    if images is None:
+        raise UserInputError(f"no {what} given: pass an array of shape (N, H, W, 3)")
+    images = np.asarray(images, dtype="float32")
+    if images.ndim != 4:
+        raise UserInputError(
+            f"{what} must have shape (N, H, W, C), got {images.shape}: add a batch/channel axis"
+        )
+    if len(images) == 0:
+        raise UserInputError(f"{what} is empty: give at least one image")
+    return images
+
+
+def extract_features(encoder_or_callable, images, batch_size=256, progress=False):
+    """Run a frozen encoder over ``images`` in inference mode and return its outputs.
+
+    Keras layers and models run through a compiled ``predict`` with ``training=False`` (BN in
+    inference mode, no statistics updated). Any other callable is called batch by batch as
+    ``fn(batch)``.
+
+    Args:
+        encoder_or_callable: a Keras layer/model mapping images (B, H, W, 3) to features (B, D),
+            or a plain function doing the same.
+        images: array (N, H, W, 3), float in [0, 1].
+        batch_size: images per forward pass.
+        progress: show a progress bar.
+
+    Returns:
+        float32 array (N, D); further output axes are flattened into D.
+
+    Example:
+        >>> encoder = keras.Sequential([keras.layers.Conv2D(8, 3), keras.layers.GlobalAveragePooling2D()])
+        >>> extract_features(encoder, np.zeros((10, 16, 16, 3), "float32")).shape
+        (10, 8)
+
+    Reference:
+        Chen et al. 2020, §2: "we use h [...] as the representation"; it is computed by the
+        frozen base network f.
+    """
+    images = check_images(images)
+    batch_size = _check_batch_size(batch_size)
+    if isinstance(encoder_or_callable, InferenceModel):
+        model = encoder_or_callable  # already wrapped: reuse its compiled predict step
+    elif isinstance(encoder_or_callable, keras.layers.Layer):
+        model = InferenceModel(encoder_or_callable)
+    else:
+        return _loop(encoder_or_callable, images, batch_size)
+    return _predict(model, images, batch_size, progress)
+
+
+def embed_model_outputs(model, images, layer="h", batch_size=256, progress=False):
+    """Embeddings of a SimCLR model: h (the encoder output) or z (after the projection head).
+
+    Args:
+        model: an object with ``.encoder`` and, for ``layer="z"``, ``.projection_head``.
+        images: array (N, H, W, 3), float in [0, 1].
+        layer: "h" (representation used for downstream tasks) or "z" (what the loss sees).
+        batch_size: images per forward pass.
+        progress: show a progress bar.
+
+    Returns:
+        float32 array (N, D).
+
+    Example:
+        >>> z = embed_model_outputs(simclr_model, images, layer="z")
+
+    Reference:
+        Chen et al. 2020, §4.2: "the hidden layer before the projection head is a better
+        representation than the layer after" (h is the default for that reason).
+    """
+    if layer not in LAYERS:
+        raise UserInputError(f"layer must be one of {LAYERS}, got {layer!r}")
+    encoder = getattr(model, "encoder", None)
+    if encoder is None:
+        raise UserInputError("the model has no .encoder: pass a SimCLR model or a checkpoint of one")
+    head = None
+    if layer == "z":
+        head = getattr(model, "projection_head", None)
+        if head is None:
+            raise UserInputError("the model has no projection head: use layer 'h'")
+    return _predict(InferenceModel(encoder, head), check_images(images), batch_size, progress)
+
+
+def _predict(model, images, batch_size, progress):
+    batch_size = _check_batch_size(batch_size)
+    # Build eagerly on one image so predict finds every layer built on all backends.
+    model(images[:1], training=False)
+    outputs = model.predict(images, batch_size=batch_size, verbose=1 if progress else 0)
+    return _as_matrix(outputs)
+
+
+def _loop(fn, images, batch_size):
+    outputs = [
+        _as_matrix(keras.ops.convert_to_numpy(fn(images[start : start + batch_size])))
+        for start in range(0, len(images), batch_size)
+    ]
+    return np.concatenate(outputs, axis=0)
+
+
+def _as_matrix(array):
+    array = np.asarray(array, dtype="float32")
+    return array.reshape(len(array), -1)
+
+
+def _check_batch_size(batch_size):
+    if int(batch_size) < 1:
+        raise UserInputError(f"batch size must be a positive integer, got {batch_size}")
+    return int(batch_size)
