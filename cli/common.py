@@ -32,9 +32,10 @@ def select_backend(name):
     if "keras" in sys.modules:
         import keras
 
-        if keras.backend.backend() != name:
+        loaded = keras.backend.backend()
+        if loaded != name:
             fail(
-                f"keras is already loaded with the {keras.backend.backend()!r} backend; "
+                f"keras is already loaded with the {loaded!r} backend; "
                 f"start a new process to use {name!r}"
             )
         return

@@ -8,7 +8,8 @@ from simclr_keras3.data.preprocess import preprocess_images
 from simclr_keras3.errors import UserInputError
 
 
-@dataclasses.dataclass
+# repr/eq off: the generated ones would print whole arrays and compare arrays ambiguously.
+@dataclasses.dataclass(repr=False, eq=False)
 class ImageDataset:
     """Images ready for the model, with their labels and where each one came from.
 
@@ -44,7 +45,9 @@ class ImageDataset:
         n = len(self.images)
         self.ids = np.asarray(self.ids, dtype=str)
         if self.ids.shape != (n,):
-            raise UserInputError(f"dataset {self.name!r}: need one id per image ({n}), got {self.ids.shape}")
+            raise UserInputError(
+                f"dataset {self.name!r}: need one id per image ({n}), got {self.ids.shape}"
+            )
         if self.labels is not None:
             self.labels = np.asarray(self.labels)
             if self.labels.shape != (n,) or not np.issubdtype(self.labels.dtype, np.integer):
@@ -61,7 +64,7 @@ class ImageDataset:
         """Build a dataset from raw arrays, converting them with ``preprocess_images``.
 
         Args:
-            images: uint8 or float [0, 1] array, (N, H, W), (N, H, W, 1), (N, H, W, 3) or (N, H, W, 4).
+            images: uint8 or float [0, 1] array (N, H, W) or (N, H, W, C), C in 1, 3, 4.
             labels: integer labels (N,) or None.
             ids: str ids (N,); default ``"{name}/{index}"``.
             name: dataset name.
@@ -76,8 +79,6 @@ class ImageDataset:
         images = np.asarray(images)
         if ids is None:
             ids = np.array([f"{name}/{i}" for i in range(len(images))])
-        if labels is not None:
-            labels = np.asarray(labels)
         return cls(
             images=preprocess_images(images, image_size),
             labels=labels,
@@ -88,7 +89,7 @@ class ImageDataset:
 
     @property
     def num_classes(self):
-        """Number of classes: ``len(class_names)``, else ``max(label) + 1``; None when unlabelled."""
+        """``len(class_names)``, else ``max(label) + 1``; None when unlabelled."""
         if self.class_names is not None:
             return len(self.class_names)
         if self.labels is None:
@@ -98,15 +99,25 @@ class ImageDataset:
     def __len__(self):
         return len(self.images)
 
+    def __repr__(self):
+        return (
+            f"ImageDataset(name={self.name!r}, images={self.images.shape}, "
+            f"num_classes={self.num_classes}, skipped={len(self.skipped)})"
+        )
+
     def take(self, indices):
         """Return the subset at ``indices`` (a sequence of ints or a boolean mask), in that order.
 
         Example:
-            >>> first_ten = ds.take(np.arange(10))
+            >>> ds = load_dataset("fashion_mnist_subset", split="test")
+            >>> len(ds.take(np.arange(10))), len(ds.take(ds.labels == 0))
+            (10, 100)
         """
         indices = np.asarray(indices)
         if indices.ndim != 1:
-            raise UserInputError(f"take() needs a 1-D list of indices or a mask, got shape {indices.shape}")
+            raise UserInputError(
+                f"take() needs a 1-D list of indices or a mask, got shape {indices.shape}"
+            )
         return dataclasses.replace(
             self,
             images=self.images[indices],

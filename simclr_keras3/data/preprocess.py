@@ -67,7 +67,8 @@ def resize(images, size, method="bilinear"):
 
 
 def _to_float(images):
-    """uint8 / integer 0..255 / float [0, 1] images (N, H, W, C in 1, 3, 4) → float32, C in 1, 3."""
+    """uint8 (or integer 0..255) or float [0, 1] images (N, H, W, C in 1, 3, 4) → float32 with
+    C in 1, 3."""
     if np.issubdtype(images.dtype, np.integer):
         low, high = (int(images.min()), int(images.max())) if images.size else (0, 0)
         if low < 0 or high > 255:
@@ -94,11 +95,16 @@ def _to_float(images):
     return images
 
 
+def check_positive_int(value, what):
+    """Return ``value`` as an int, or raise UserInputError unless it is a positive integer."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise UserInputError(f"{what} must be a positive integer, got {value!r}")
+    return int(value)
+
+
 def check_image_size(image_size):
-    """Raise UserInputError unless ``image_size`` is a positive int; return it."""
-    if isinstance(image_size, bool) or not isinstance(image_size, (int, np.integer)) or image_size < 1:
-        raise UserInputError(f"image_size must be a positive integer, got {image_size!r}")
-    return int(image_size)
+    """Return ``image_size`` as an int, or raise UserInputError unless it is positive."""
+    return check_positive_int(image_size, "image_size")
 
 
 def _check_layout(images):
@@ -106,7 +112,8 @@ def _check_layout(images):
         images = images[..., None]
     if images.ndim != 4 or images.shape[-1] not in (1, 3, 4):
         raise UserInputError(
-            f"images must have shape (N, H, W) or (N, H, W, C) with C in 1, 3, 4; got {images.shape}"
+            f"images must have shape (N, H, W) or (N, H, W, C) with C in 1, 3, 4, "
+            f"got {images.shape}"
         )
     return images
 
