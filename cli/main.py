@@ -4,6 +4,9 @@ Nothing here imports keras at module level: the backend must be chosen (KERAS_BA
 before keras is first imported.
 """
 
+import subprocess
+import sys
+
 import click
 
 from simclr_keras3.cli.common import backend_option, select_backend, user_errors
@@ -38,13 +41,15 @@ def main():
 @click.option("--knn-every", default=0, show_default=True, type=int,
               help="Log kNN top-1 on the test split every N epochs (0: off).")
 @click.option("--limit", default=None, type=int, help="Use only the first N training images.")
+@click.option("--devices", default=1, show_default=True, type=int,
+              help="Local devices for data parallelism (simulated on a CPU-only machine).")
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--out", default="runs/simclr", show_default=True, help="Output folder.")
 @click.option("--no-probe", is_flag=True, help="Skip the closing linear probe.")
 @user_errors
 def run(backend, dataset, data_dir, encoder, width, image_size, batch_size, epochs, steps_per_epoch,
         optimizer, lr, lr_scaling, weight_decay, temperature, jitter_strength, blur_probability,
-        knn_every, limit, seed, out, no_probe):
+        knn_every, limit, devices, seed, out, no_probe):
     """Pretrain SimCLR and report a linear probe against a random-init encoder."""
     from simclr_keras3.pretrain_config import PretrainConfig
 
@@ -53,9 +58,15 @@ def run(backend, dataset, data_dir, encoder, width, image_size, batch_size, epoc
         batch_size=batch_size, epochs=epochs, steps_per_epoch=steps_per_epoch, optimizer=optimizer,
         learning_rate=lr, lr_scaling=lr_scaling, weight_decay=weight_decay,
         temperature=temperature, jitter_strength=jitter_strength,
-        blur_probability=blur_probability, knn_every=knn_every, limit=limit, seed=seed, out=out,
-        probe=not no_probe,
+        blur_probability=blur_probability, knn_every=knn_every, limit=limit, devices=devices,
+        seed=seed, out=out, probe=not no_probe,
     ).validate()  # cheap checks before the backend loads
+    from simclr_keras3.backends.environment import launch_command, prepare_environment
+
+    launch = launch_command(backend, devices, sys.argv[1:])
+    if launch is not None:  # one process per device, as torchrun would start them
+        sys.exit(subprocess.run(launch).returncode)
+    prepare_environment(backend, devices)
     select_backend(backend)
     from simclr_keras3.pretrain import pretrain
 

@@ -18,6 +18,10 @@ class ShuffledBatches(keras.utils.PyDataset):
         batch_size: images per batch (≤ N).
         seed: base seed of the shuffles.
         start_epoch: the epoch whose order ``__getitem__`` serves first.
+        shard: ``(index, count)``: serve only slice ``index`` of ``count`` equal slices of every
+            global batch (one process per device feeds its own slice; see
+            ``backends.input_shard``). Every shard uses the same order, so the slices together
+            are exactly the single-process batch.
 
     Example:
         >>> batches = ShuffledBatches(np.zeros((10, 8, 8, 3), "float32"), batch_size=4)
@@ -25,10 +29,13 @@ class ShuffledBatches(keras.utils.PyDataset):
         (2, (4, 8, 8, 3))
     """
 
-    def __init__(self, images, batch_size, seed=0, start_epoch=0):
+    def __init__(self, images, batch_size, seed=0, start_epoch=0, shard=(0, 1)):
         super().__init__()
         if batch_size > len(images):
             raise ValueError(f"batch size {batch_size} exceeds the {len(images)} images")
+        if batch_size % shard[1]:
+            raise ValueError(f"batch size {batch_size} does not split into {shard[1]} shards")
+        self.shard = shard
         self.images = images
         self.batch_size = batch_size
         self.seed = seed
@@ -43,7 +50,9 @@ class ShuffledBatches(keras.utils.PyDataset):
 
     def __getitem__(self, index):
         rows = self._order[index * self.batch_size : (index + 1) * self.batch_size]
-        return self.images[rows]
+        shard_index, shard_count = self.shard
+        local = self.batch_size // shard_count
+        return self.images[rows[shard_index * local : (shard_index + 1) * local]]
 
     def on_epoch_end(self):
         self.epoch += 1

@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from simclr_keras3 import backends
 from simclr_keras3.nt_xent import NTXentLoss
 
 
@@ -14,7 +15,9 @@ class SimCLR(keras.Model):
     under jit), encodes both views in ONE encoder call (so batch norm sees all 2N views, as in the
     official code) and projects them; it returns the projections of view a stacked on those of view
     b, shape (2N, D). ``compute_loss`` splits them and applies NT-Xent; it also updates the
-    ``contrastive_accuracy`` metric. Labels passed to ``fit`` are ignored.
+    ``contrastive_accuracy`` metric. Labels passed to ``fit`` are ignored. With several replicas
+    the loss sees the negatives of the whole global batch (``backends.all_gather``) and batch norm
+    uses global moments (``GlobalBatchNormalization``).
 
     Args:
         encoder: layer mapping images (N, H, W, 3) in [0, 1] to representations h (N, F).
@@ -70,7 +73,8 @@ class SimCLR(keras.Model):
         self.contrastive_accuracy.update_state(accuracy)
         if self.losses:  # regularizers a user may add to the encoder or head
             loss = loss + ops.sum(self.losses)
-        return loss
+        # Per replica: what the backend's gradient reduction turns into the global loss's gradient.
+        return backends.scale_loss(loss)
 
     def embed(self, images, layer="h", training=False):
         """Representations h (encoder output) or projections z of ``images`` (no augmentation)."""

@@ -5,6 +5,7 @@ import os
 
 import keras
 
+from simclr_keras3 import backends
 from simclr_keras3.batches import ShuffledBatches
 from simclr_keras3.callbacks import AtomicCheckpoint, StepHistory, TensorBoardScalars
 from simclr_keras3.errors import UserInputError
@@ -114,12 +115,15 @@ def pretrain(config: PretrainConfig, verbose="auto", log=print):
     from simclr_keras3.plots import plot_loss_curve
 
     config.validate()
-    keras.utils.set_random_seed(config.seed)
+    # Before any framework op: TensorFlow fixes its devices when its runtime starts.
+    scope = backends.initialize(config.devices)
+    shard_index, shard_count = backends.input_shard()
+    chief = shard_index == 0  # one process writes files and prints
+    if not chief:
+        log, verbose = (lambda *args: None), 0
+    keras.utils.set_random_seed(config.seed)  # the same initial weights in every process
     train = load_dataset(
-        config.dataset,
-        split="train",
-        image_size=config.image_size,
-        data_dir=config.data_dir,
+        config.dataset, split="train", image_size=config.image_size, data_dir=config.data_dir,
         limit=config.limit,
     )
     if len(train) < config.batch_size:
@@ -127,18 +131,11 @@ def pretrain(config: PretrainConfig, verbose="auto", log=print):
             f"the dataset has {len(train)} images, fewer than the batch size {config.batch_size}: "
             "lower --batch-size"
         )
-    model = build_model(config)
-    batches = ShuffledBatches(train.images, config.batch_size, seed=config.seed)
+    batches = ShuffledBatches(
+        train.images, config.batch_size, seed=config.seed, shard=(shard_index, shard_count)
+    )
     steps_per_epoch = config.steps_per_epoch or len(batches)
-    total_steps = steps_per_epoch * config.epochs
-    model.compile(optimizer=build_optimizer(config, total_steps, steps_per_epoch))
-    # The control for the probe: the very same initial weights, never trained.
-    initial_encoder = model.encoder.__class__.from_config(model.encoder.get_config())
-    initial_encoder.build((None, config.image_size, config.image_size, 3))
-    initial_encoder.set_weights(model.encoder.get_weights())
-
     out_dir = os.path.abspath(config.out)
-    os.makedirs(out_dir, exist_ok=True)
     paths = {
         "checkpoint": os.path.join(out_dir, "model.keras"),
         "metrics_csv": os.path.join(out_dir, "metrics.csv"),
@@ -146,26 +143,45 @@ def pretrain(config: PretrainConfig, verbose="auto", log=print):
         "loss_curve": os.path.join(out_dir, "loss_curve.png"),
     }
     steps = StepHistory()
-    callbacks = [
-        steps,
-        keras.callbacks.CSVLogger(paths["metrics_csv"]),
-        TensorBoardScalars(paths["tensorboard_dir"]),
-        AtomicCheckpoint(paths["checkpoint"], run_state={"config": config.to_dict()}),
-    ]
-    if config.knn_every:
-        callbacks.insert(1, _knn_monitor(config))
+    callbacks = [steps]
+    if chief:
+        os.makedirs(out_dir, exist_ok=True)
+        callbacks += [
+            keras.callbacks.CSVLogger(paths["metrics_csv"]),
+            TensorBoardScalars(paths["tensorboard_dir"]),
+            AtomicCheckpoint(paths["checkpoint"], run_state={"config": config.to_dict()}),
+        ]
+        if config.knn_every:
+            callbacks.insert(1, _knn_monitor(config))
     log(
         f"SimCLR pretraining on {len(train)} {train.name} images: {config.encoder} "
-        f"(width {config.width}), batch {config.batch_size}, {config.epochs} epochs × "
-        f"{steps_per_epoch} steps, backend {keras.backend.backend()}"
+        f"(width {config.width}), batch {config.batch_size} over {config.devices} device(s), "
+        f"{config.epochs} epochs × {steps_per_epoch} steps, backend {keras.backend.backend()}"
     )
-    history = model.fit(
-        batches, epochs=config.epochs, steps_per_epoch=steps_per_epoch, callbacks=callbacks,
-        verbose=verbose,
-    )
-    plot_loss_curve(steps.steps, steps.losses, paths["loss_curve"])
-    probe = _linear_probe(config, train, model.encoder, initial_encoder, log) if config.probe else None
-    return PretrainResult(model=model, out_dir=out_dir, history=history.history, probe=probe, **paths)
+    with scope:  # entered once: a tf.distribute scope is not re-entrant
+        model = build_model(config)
+        optimizer = build_optimizer(config, steps_per_epoch * config.epochs, steps_per_epoch)
+        model.compile(optimizer=optimizer)
+        backends.prepare_model(model)
+        # The control for the probe: the very same initial weights, never trained.
+        initial_encoder = _copy_of(model.encoder, config.image_size)
+        history = model.fit(
+            batches, epochs=config.epochs, steps_per_epoch=steps_per_epoch, callbacks=callbacks,
+            verbose=verbose,
+        )
+    result = PretrainResult(model=model, out_dir=out_dir, history=history.history, **paths)
+    if chief:
+        plot_loss_curve(steps.steps, steps.losses, paths["loss_curve"])
+        if config.probe:
+            result.probe = _linear_probe(config, train, model.encoder, initial_encoder, log)
+    return result
+
+
+def _copy_of(encoder, image_size):
+    copy = encoder.__class__.from_config(encoder.get_config())
+    copy.build((None, image_size, image_size, 3))
+    copy.set_weights(encoder.get_weights())
+    return copy
 
 
 def _knn_monitor(config):

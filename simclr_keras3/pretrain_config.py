@@ -43,6 +43,7 @@ class PretrainConfig:
     loss_convention: str = "mean"
     jitter_strength: float = 0.5
     blur_probability: float = 0.0
+    devices: int = 1
     seed: int = 0
     out: str = "runs/simclr"
     limit: int | None = None
@@ -70,6 +71,13 @@ class PretrainConfig:
             raise UserInputError(f"width must be positive, got {self.width}")
         if self.temperature <= 0:
             raise UserInputError(f"temperature must be positive, got {self.temperature}")
+        if self.devices < 1:
+            raise UserInputError(f"devices must be at least 1, got {self.devices}")
+        if self.batch_size % self.devices:
+            raise UserInputError(
+                f"global batch size {self.batch_size} does not split evenly over {self.devices} "
+                f"devices: use a multiple of {self.devices}"
+            )
         if self.steps_per_epoch is not None and self.steps_per_epoch < 1:
             raise UserInputError("steps-per-epoch must be at least 1")
         return self

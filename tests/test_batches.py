@@ -39,3 +39,12 @@ def test_order_depends_only_on_seed_and_epoch():
 def test_batch_larger_than_data_is_rejected():
     with pytest.raises(ValueError, match="exceeds"):
         ShuffledBatches(_images(3), batch_size=4)
+
+
+def test_shards_together_are_the_single_process_batch():
+    whole = ShuffledBatches(_images(20), batch_size=8, seed=1)
+    shards = [ShuffledBatches(_images(20), batch_size=8, seed=1, shard=(i, 4)) for i in range(4)]
+    for index in range(len(whole)):
+        np.testing.assert_array_equal(np.concatenate([s[index] for s in shards]), whole[index])
+    with pytest.raises(ValueError, match="does not split"):
+        ShuffledBatches(_images(20), batch_size=6, shard=(0, 4))

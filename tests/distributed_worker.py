@@ -1,0 +1,83 @@
+"""Train a tiny SimCLR for a few LARS steps on N devices and save what the equivalence tests compare.
+
+Run as a script (one process; under torch.distributed.run for torch):
+    KERAS_BACKEND=B python distributed_worker.py --devices N --out FILE.npz [--disable gather|bn_sync]
+
+Saves the first step's loss (the global-batch loss), every weight after step 1 and after step 3
+(BN moving statistics included) and the process's rank.
+"""
+
+import argparse
+import os
+import sys
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--devices", type=int, default=1)
+parser.add_argument("--out", required=True)
+parser.add_argument("--disable", choices=["gather", "bn_sync"], default=None)
+args = parser.parse_args()
+
+from simclr_keras3.backends.environment import prepare_environment  # noqa: E402
+
+backend = os.environ["KERAS_BACKEND"]
+prepare_environment(backend, args.devices)
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from simclr_keras3 import backends  # noqa: E402
+from simclr_keras3.batches import ShuffledBatches  # noqa: E402
+from simclr_keras3.pretrain import build_model, build_optimizer  # noqa: E402
+from simclr_keras3.pretrain_config import PretrainConfig  # noqa: E402
+
+GLOBAL_BATCH = 8
+STEPS = 3
+
+scope = backends.initialize(args.devices)
+adapter = backends.current()
+if args.disable == "gather":  # the can-fail switch: local negatives only
+    adapter.all_gather = lambda x: x
+elif args.disable == "bn_sync":  # local batch-norm moments only
+    adapter.all_reduce_mean = lambda x: x
+
+config = PretrainConfig(width=0.125, image_size=16, projection_dim=16, batch_size=GLOBAL_BATCH,
+                        devices=args.devices, temperature=0.5, weight_decay=1e-4, seed=0,
+                        warmup_epochs=0)
+images = np.random.default_rng(0).uniform(size=(GLOBAL_BATCH * STEPS, 16, 16, 3)).astype("float32")
+batches = ShuffledBatches(images, GLOBAL_BATCH, seed=0, shard=backends.input_shard())
+keras.utils.set_random_seed(0)
+
+
+class Record(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.saved = {}
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations.value))
+        if step == 1:
+            self.saved["loss"] = float(logs["loss"])
+        if step in (1, STEPS):
+            for variable in self.model.weights:
+                self.saved[f"step{step}/{variable.path}"] = keras.ops.convert_to_numpy(variable.value)
+
+
+with scope:
+    model = build_model(config)
+    model.compile(optimizer=build_optimizer(config, total_steps=STEPS, steps_per_epoch=STEPS))
+    backends.prepare_model(model)
+    record = Record()
+    model.fit(batches, epochs=1, steps_per_epoch=STEPS, callbacks=[record], verbose=0)
+
+saved = record.saved
+rank, count = backends.input_shard()
+if count > 1:  # torch: each process reports its share of the loss; the global loss is their mean
+    import torch
+    import torch.distributed as dist
+
+    loss = torch.tensor([saved["loss"]], dtype=torch.float64)
+    dist.all_reduce(loss)
+    saved["loss"] = float(loss[0]) / count
+saved["rank"] = rank
+np.savez(args.out if rank == 0 else f"{args.out}.rank{rank}.npz", **saved)
+sys.exit(0)
