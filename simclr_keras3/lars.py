@@ -51,9 +51,15 @@ class LARS(keras.optimizers.Optimizer):
             ``loss_scale_factor``, ``gradient_accumulation_steps``, ...).
 
     Example:
-        >>> schedule = WarmupCosineDecay(scale_learning_rate(0.3, 4096), 10_000, 1_000)
+        >>> from simclr_keras3 import WarmupCosineDecay, scale_learning_rate
+        >>> schedule = WarmupCosineDecay(
+        ...     peak_learning_rate=scale_learning_rate(0.3, batch_size=4096),
+        ...     total_steps=31_200,
+        ...     warmup_steps=3_120,
+        ... )
         >>> optimizer = LARS(learning_rate=schedule, weight_decay=1e-6)
-        >>> model.compile(optimizer=optimizer, loss="mse")  # any keras.Model
+        >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+        >>> model.compile(optimizer=optimizer, loss="mse")
 
     Reference:
         You, Gitman & Ginsburg 2017, "Large Batch Training of Convolutional Networks",
@@ -163,6 +169,11 @@ class LARS(keras.optimizers.Optimizer):
             self.assign_sub(variable, momentum * velocity + step)
         else:
             self.assign_sub(variable, velocity)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        # The base class replaces config["learning_rate"] in place; leave the caller's dict alone.
+        return super().from_config(dict(config), custom_objects=custom_objects)
 
     def get_config(self):
         config = super().get_config()

@@ -99,7 +99,8 @@ class NTXentLoss(keras.losses.Loss):
         """
         z_a = self._normalize(z_a, "z_a")
         z_b = self._normalize(z_b, "z_b")
-        if z_a.shape != z_b.shape:
+        # Static check only; a dimension unknown at trace time (None) matches anything.
+        if any(a is not None and b is not None and a != b for a, b in zip(z_a.shape, z_b.shape)):
             raise ValueError(
                 f"z_a and z_b must have the same shape, got {z_a.shape} and {z_b.shape}."
             )

@@ -39,12 +39,10 @@ def scale_learning_rate(base_learning_rate, batch_size, scaling="linear"):
     """
     if scaling not in _SCALINGS:
         raise ValueError(f"`scaling` must be one of {_SCALINGS}, got {scaling!r}.")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
+    if _as_int(batch_size, "batch_size") < 1:
         raise ValueError(f"`batch_size` must be a positive integer, got {batch_size!r}.")
     if not base_learning_rate >= 0:
-        raise ValueError(
-            f"`base_learning_rate` must be non-negative, got {base_learning_rate!r}."
-        )
+        raise ValueError(f"`base_learning_rate` must be non-negative, got {base_learning_rate!r}.")
     if scaling == "linear":
         return float(base_learning_rate) * int(batch_size) / 256.0
     return float(base_learning_rate) * math.sqrt(int(batch_size))
@@ -74,6 +72,7 @@ class WarmupCosineDecay(keras.optimizers.schedules.LearningRateSchedule):
         ...     total_steps=1000 * steps_per_epoch,
         ...     warmup_steps=10 * steps_per_epoch,
         ... )
+        >>> from simclr_keras3 import LARS
         >>> optimizer = LARS(learning_rate=schedule)
 
     Reference:
