@@ -60,6 +60,19 @@ class SimCLR(keras.Model):
         self.contrastive_loss = NTXentLoss(temperature=temperature, convention=loss_convention)
         self.contrastive_accuracy = keras.metrics.Mean(name="contrastive_accuracy")
 
+    def build(self, input_shape):
+        # Sub-layers first, so weights exist (and load) before the first call.
+        size = self.augment.image_size
+        shapes = {
+            self.augment: input_shape,
+            self.encoder: (None, size, size, input_shape[-1]),
+            self.projection_head: (None, self.encoder.output_dim),
+        }
+        for layer, shape in shapes.items():
+            if not layer.built:  # deserialized sub-layers arrive built
+                layer.build(shape)
+        self.built = True
+
     def call(self, images, training=False):
         # The views are the objective's input, so they are drawn in evaluation too.
         view_a, view_b = self.augment(images, training=True)

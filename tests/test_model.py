@@ -53,5 +53,6 @@ def test_embed_layers_and_config_round_trip():
     z = keras.ops.convert_to_numpy(model.embed(images, layer="z"))
     assert h.shape == (3, model.encoder.output_dim) and z.shape == (3, 8)
     clone = SimCLR.from_config(model.get_config())
+    clone.build((None, 16, 16, 3))
     assert clone.get_config() == model.get_config()
     assert_serializable(model)
