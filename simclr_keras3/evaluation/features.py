@@ -4,6 +4,7 @@ import keras
 import numpy as np
 
 from simclr_keras3.errors import UserInputError
+from simclr_keras3.evaluation.cloning import build_symbolically
 
 LAYERS = ("h", "z")
 
@@ -31,6 +32,20 @@ class InferenceModel(keras.Model):
         if self.projection_head is None:
             return h
         return self.projection_head(h, training=False)
+
+
+def inference_model(encoder):
+    """Wrap a Keras encoder once, so several ``extract_features`` calls share one compiled step.
+
+    Non-Keras callables (and models already wrapped) are returned as they are.
+
+    Example:
+        >>> frozen = inference_model(model.encoder)
+        >>> train_h, test_h = extract_features(frozen, x_train), extract_features(frozen, x_test)
+    """
+    if isinstance(encoder, keras.layers.Layer) and not isinstance(encoder, InferenceModel):
+        return InferenceModel(encoder)
+    return encoder
 
 
 def check_images(images, what="images"):
@@ -117,12 +132,40 @@ def embed_model_outputs(model, images, layer="h", batch_size=256, progress=False
     return _predict(InferenceModel(encoder, head), check_images(images), batch_size, progress)
 
 
+def predict_in_batches(model, inputs, batch_size, verbose=0):
+    """``model.predict`` with every batch the same size: the last one is padded, then trimmed.
+
+    One batch shape means one compiled step (jit and XLA recompile for each new shape). Rows are
+    independent in inference mode, so the padding rows change nothing else.
+
+    Args:
+        model: a Keras model.
+        inputs: array (N, ...).
+        batch_size: rows per step (capped at N).
+        verbose: passed to ``predict``.
+
+    Returns:
+        the predictions for the N rows, as a NumPy array.
+    """
+    batch_size = min(_check_batch_size(batch_size), len(inputs))
+    full = len(inputs) - len(inputs) % batch_size
+    outputs = []
+    if full:
+        outputs.append(model.predict(inputs[:full], batch_size=batch_size, verbose=verbose))
+    if full < len(inputs):
+        rest = inputs[full:]
+        padding = np.repeat(rest[-1:], batch_size - len(rest), axis=0)
+        padded = np.concatenate([rest, padding], axis=0)
+        outputs.append(model.predict(padded, batch_size=batch_size, verbose=verbose)[: len(rest)])
+    return np.concatenate([np.asarray(part) for part in outputs], axis=0)
+
+
 def _predict(model, images, batch_size, progress):
     batch_size = _check_batch_size(batch_size)
-    # Build eagerly on one image so predict finds every layer built on all backends.
-    model(images[:1], training=False)
-    outputs = model.predict(images, batch_size=batch_size, verbose=1 if progress else 0)
-    return _as_matrix(outputs)
+    # Build (symbolically: no compute) so predict finds every layer built on all backends.
+    if not model.built:
+        build_symbolically(model, images[:1])
+    return _as_matrix(predict_in_batches(model, images, batch_size, verbose=1 if progress else 0))
 
 
 def _loop(fn, images, batch_size):
