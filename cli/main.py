@@ -77,18 +77,11 @@ def run(backend, dataset, data_dir, encoder, width, image_size, batch_size, epoc
     click.echo(f"loss curve:      {result.loss_curve}")
 
 
-def _register_optional_commands():
-    # Evaluation and embedding commands live in their own modules.
-    try:
-        from simclr_keras3.cli.embed_command import embed
-        from simclr_keras3.cli.eval_commands import eval as eval_group
-    except ImportError:  # pragma: no cover - during development only
-        return
-    main.add_command(embed)
-    main.add_command(eval_group)
+from simclr_keras3.cli.embed_command import embed  # noqa: E402  (after main: no cycle)
+from simclr_keras3.cli.eval_commands import eval as eval_group  # noqa: E402
 
-
-_register_optional_commands()
+main.add_command(embed)
+main.add_command(eval_group)
 
 if __name__ == "__main__":
     main()
