@@ -56,6 +56,7 @@ class RandomGaussianBlur(keras.layers.Layer):
         self.padding = padding
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
+        self.built = True  # no weights to build; also lets a parent drive ``apply`` directly
 
     def kernel_size_for(self, image_height):
         """Odd kernel size used for images of this height."""
@@ -63,11 +64,12 @@ class RandomGaussianBlur(keras.layers.Layer):
         return 2 * (size // 2) + 1
 
     def sample_parameters(self, batch_size, image_height=None, image_width=None):
-        draw = keras.random.uniform((batch_size,), seed=self.seed_generator)
-        sigma = keras.random.uniform((batch_size,), *self.sigma_range, seed=self.seed_generator)
-        return {"apply": draw < self.probability, "sigma": sigma}
+        u = keras.random.uniform((batch_size, 2), seed=self.seed_generator)  # one draw per call
+        low, high = self.sigma_range
+        return {"apply": u[:, 0] < self.probability, "sigma": low + (high - low) * u[:, 1]}
 
     def apply(self, images, parameters):
+        images, parameters = image_ops.as_tensors(images, parameters)
         kernel_size = self.kernel_size_for(images.shape[1])
         if kernel_size == 1:  # a 1-tap Gaussian is the identity (e.g. images under 20 px)
             return images

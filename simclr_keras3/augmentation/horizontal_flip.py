@@ -22,7 +22,8 @@ class RandomHorizontalFlip(keras.layers.Layer):
         >>> flipped = flip(keras.random.uniform((8, 32, 32, 3)))
 
     Reference:
-        Chen et al. 2020, Appendix A: "random crop with resize and random flip".
+        Chen et al. 2020, Appendix A: "the random crop (with resize) is always followed by a
+        random horizontal/left-to-right flip with 50% probability".
     """
 
     def __init__(self, probability=0.5, seed=None, **kwargs):
@@ -30,12 +31,14 @@ class RandomHorizontalFlip(keras.layers.Layer):
         self.probability = float(probability)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
+        self.built = True  # no weights to build; also lets a parent drive ``apply`` directly
 
     def sample_parameters(self, batch_size, image_height=None, image_width=None):
         draw = keras.random.uniform((batch_size,), seed=self.seed_generator)
         return {"flip": draw < self.probability}
 
     def apply(self, images, parameters):
+        images, parameters = image_ops.as_tensors(images, parameters)
         return image_ops.flip_left_right(images, parameters["flip"])
 
     def call(self, images, training=True):

@@ -25,8 +25,9 @@ class RandomGrayscale(keras.layers.Layer):
         >>> out = gray(keras.random.uniform((8, 32, 32, 3)))
 
     Reference:
-        Chen et al. 2020, Appendix A: color distortion is "a random color jittering followed by an
-        optional conversion to grayscale" (p = 0.2 in the authors' code).
+        Chen et al. 2020, Appendix A: "Color distortion is composed by color jittering and color
+        dropping"; its pseudo-code applies ``color_drop`` (grayscale, tiled to 3 channels) with
+        p = 0.2 after the jitter.
     """
 
     def __init__(self, probability=0.2, seed=None, **kwargs):
@@ -34,12 +35,14 @@ class RandomGrayscale(keras.layers.Layer):
         self.probability = float(probability)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
+        self.built = True  # no weights to build; also lets a parent drive ``apply`` directly
 
     def sample_parameters(self, batch_size, image_height=None, image_width=None):
         draw = keras.random.uniform((batch_size,), seed=self.seed_generator)
         return {"apply": draw < self.probability}
 
     def apply(self, images, parameters):
+        images, parameters = image_ops.as_tensors(images, parameters)
         return image_ops.grayscale(images, parameters["apply"])
 
     def call(self, images, training=True):

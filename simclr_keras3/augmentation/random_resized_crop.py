@@ -54,7 +54,9 @@ class RandomResizedCrop(keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         if interpolation not in ("bilinear", "bicubic"):
-            raise ValueError(f"interpolation must be 'bilinear' or 'bicubic', got {interpolation!r}")
+            raise ValueError(
+                f"interpolation must be 'bilinear' or 'bicubic', got {interpolation!r}"
+            )
         self.size = int(size)
         self.area_range = tuple(float(a) for a in area_range)
         self.aspect_ratio_range = tuple(float(r) for r in aspect_ratio_range)
@@ -62,34 +64,38 @@ class RandomResizedCrop(keras.layers.Layer):
         self.interpolation = interpolation
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
+        self.built = True  # no weights to build; also lets a parent drive ``apply`` directly
 
     def sample_parameters(self, batch_size, image_height, image_width):
         height, width = float(image_height), float(image_width)
-        shape = (batch_size, self.max_attempts)
-        area = keras.random.uniform(shape, *self.area_range, seed=self.seed_generator)
-        area = area * (height * width)
-        aspect = keras.random.uniform(shape, *self.aspect_ratio_range, seed=self.seed_generator)
+        attempts = self.max_attempts
+        # One draw per call: `attempts` areas, `attempts` aspect ratios, then the 2 offsets.
+        u = keras.random.uniform((batch_size, 2 * attempts + 2), seed=self.seed_generator)
+        (area_low, area_high), (ratio_low, ratio_high) = self.area_range, self.aspect_ratio_range
+        area = (area_low + (area_high - area_low) * u[:, :attempts]) * (height * width)
+        aspect = ratio_low + (ratio_high - ratio_low) * u[:, attempts : 2 * attempts]
         crop_h = ops.round(ops.sqrt(area / aspect))  # whole pixels, as the official crop
         crop_w = ops.round(ops.sqrt(area * aspect))
         fits = (crop_h >= 1) & (crop_h <= height) & (crop_w >= 1) & (crop_w <= width)
         # First fitting attempt: min over attempt indices (argmax tie-breaking is not portable).
-        attempt = ops.arange(self.max_attempts, dtype="int32")[None, :]
-        first = ops.min(ops.where(fits, attempt, self.max_attempts), axis=1)
-        found = first < self.max_attempts
-        pick = ops.expand_dims(ops.minimum(first, self.max_attempts - 1), 1)
+        attempt = ops.convert_to_tensor([list(range(attempts))], "int32")
+        first = ops.min(ops.where(fits, attempt, attempts), axis=1)
+        found = first < attempts
+        pick = ops.expand_dims(ops.minimum(first, attempts - 1), 1)
         crop_h = ops.where(found, ops.take_along_axis(crop_h, pick, axis=1)[:, 0], height)
         crop_w = ops.where(found, ops.take_along_axis(crop_w, pick, axis=1)[:, 0], width)
-        offset = keras.random.uniform((batch_size, 2), seed=self.seed_generator)
-        y = ops.minimum(ops.floor(offset[:, 0] * (height - crop_h + 1)), height - crop_h)
-        x = ops.minimum(ops.floor(offset[:, 1] * (width - crop_w + 1)), width - crop_w)
+        y = ops.minimum(ops.floor(u[:, -2] * (height - crop_h + 1)), height - crop_h)
+        x = ops.minimum(ops.floor(u[:, -1] * (width - crop_w + 1)), width - crop_w)
         boxes = ops.stack([y / height, x / width, crop_h / height, crop_w / width], axis=1)
         return {"boxes": boxes}
 
     def full_image_parameters(self, batch_size):
         """Parameters that resize the whole image (what ``training=False`` uses)."""
-        return {"boxes": ops.tile(ops.convert_to_tensor([[0.0, 0.0, 1.0, 1.0]]), (batch_size, 1))}
+        whole = ops.convert_to_tensor([[0.0, 0.0, 1.0, 1.0]], "float32")
+        return {"boxes": ops.broadcast_to(whole, (batch_size, 4))}
 
     def apply(self, images, parameters):
+        images, parameters = image_ops.as_tensors(images, parameters)
         return image_ops.crop_and_resize(
             images, parameters["boxes"], self.size, self.interpolation
         )
