@@ -5,9 +5,9 @@ from keras import layers, ops
 
 from simclr_keras3.batch_norm import GlobalBatchNormalization
 from simclr_keras3.resnet_blocks import (
-    CONV_INITIALIZER,
     BasicBlock,
     BottleneckBlock,
+    conv2d,
     conv_output_size,
     pad_for,
 )
@@ -25,7 +25,7 @@ STAGE_STRIDES = (1, 2, 2, 2)
 
 
 def scaled_channels(base, width_multiplier):
-    """``base * width_multiplier`` rounded to an int ≥ 1 (fractional multipliers for tiny nets)."""
+    """``base * width_multiplier`` rounded to an int ≥ 1 (fractional multipliers: tiny nets)."""
     return max(1, int(round(base * width_multiplier)))
 
 
@@ -53,16 +53,16 @@ class ResNet(layers.Layer):
     Example:
         >>> encoder = ResNet(depth=18, width_multiplier=0.25, cifar_stem=True)
         >>> h = encoder(keras.ops.ones((2, 32, 32, 3)), training=False)
-        >>> h.shape, encoder.output_dim, encoder.min_input_size
+        >>> tuple(h.shape), encoder.output_dim, encoder.min_input_size
         ((2, 128), 128, 8)
 
     Reference:
         Chen et al. 2020, "A Simple Framework for Contrastive Learning of Visual
-        Representations", §2.1: "We use ResNet-50 as the base encoder network"; and
-        "h_i = f(x̃_i) = ResNet(x̃_i) where h_i ∈ R^d is the output after the average pooling
-        layer". Appendix B.9 (CIFAR-10): "we replace the first 7x7 Conv of stride 2 with 3x3
-        Conv of stride 1, and also remove the first max pooling operation". He et al. 2015,
-        "Deep Residual Learning for Image Recognition", Table 1.
+        Representations" (arXiv 2002.05709), §2.1: "h_i = f(x̃_i) = ResNet(x̃_i) where
+        h_i ∈ R^d is the output after the average pooling layer"; §2.3: "We use ResNet-50 as
+        the base encoder network"; Appendix B.9 (CIFAR-10): "we replace the first 7x7 Conv of
+        stride 2 with 3x3 Conv of stride 1, and also remove the first max pooling operation".
+        He et al. 2015, "Deep Residual Learning for Image Recognition", Table 1.
     """
 
     def __init__(
@@ -79,28 +79,33 @@ class ResNet(layers.Layer):
             raise ValueError(f"Unknown ResNet depth {depth!r}; valid depths: {sorted(STAGES)}.")
         if not width_multiplier > 0:
             raise ValueError(f"width_multiplier must be > 0, got {width_multiplier!r}.")
-        self.depth = depth
-        self.width_multiplier = width_multiplier
+        # Plain Python numbers, so the config stays JSON-serializable (numpy ints are not).
+        self.depth = int(depth)
+        self.width_multiplier = float(width_multiplier)
         self.cifar_stem = bool(cifar_stem)
         self.batch_norm_momentum = batch_norm_momentum
         self.batch_norm_epsilon = batch_norm_epsilon
         block_class, blocks_per_stage = STAGES[depth]
-        bn_args = dict(batch_norm_momentum=batch_norm_momentum, batch_norm_epsilon=batch_norm_epsilon)
+        bn_args = dict(
+            batch_norm_momentum=batch_norm_momentum, batch_norm_epsilon=batch_norm_epsilon
+        )
 
         # === Stem ===
         self.stem_width = scaled_channels(64, width_multiplier)
         self.stem_kernel_size, self.stem_strides = (3, 1) if self.cifar_stem else (7, 2)
-        self.stem_conv = layers.Conv2D(
+        # Sub-layers share the encoder's dtype policy (e.g. ResNet(..., dtype="mixed_bfloat16")).
+        self.stem_conv = conv2d(
             self.stem_width,
             self.stem_kernel_size,
-            strides=self.stem_strides,
-            padding="same" if self.cifar_stem else "valid",  # "valid" after explicit padding
-            use_bias=False,
-            kernel_initializer=CONV_INITIALIZER,
+            self.stem_strides,
             name="stem_conv",
+            dtype=self.dtype_policy,
         )
         self.stem_batch_norm = GlobalBatchNormalization(
-            momentum=batch_norm_momentum, epsilon=batch_norm_epsilon, name="stem_batch_norm"
+            momentum=batch_norm_momentum,
+            epsilon=batch_norm_epsilon,
+            name="stem_batch_norm",
+            dtype=self.dtype_policy,
         )
 
         # === Residual stages ===
@@ -119,6 +124,7 @@ class ResNet(layers.Layer):
                     # code also projects in ResNet-18/34's first block (+4,224 params at width 1).
                     use_projection=strides != 1 or channels != filters * block_class.expansion,
                     name=f"stage{stage}_block{index + 1}",
+                    dtype=self.dtype_policy,
                     **bn_args,
                 )
                 self.blocks.append(block)

@@ -11,7 +11,7 @@ from simclr_keras3.batch_norm import GlobalBatchNormalization
 CONV_INITIALIZER = "he_normal"
 
 
-def conv2d(filters, kernel_size, strides, name):
+def conv2d(filters, kernel_size, strides, name, dtype=None):
     """A bias-free conv. Strided convs use "valid" padding; the caller pads with `pad_for`."""
     return layers.Conv2D(
         filters,
@@ -23,6 +23,7 @@ def conv2d(filters, kernel_size, strides, name):
         use_bias=False,  # BN follows, its beta is the bias
         kernel_initializer=CONV_INITIALIZER,
         name=name,
+        dtype=dtype,
     )
 
 
@@ -63,8 +64,12 @@ class _ResidualBlock(layers.Layer):
 
         # === Shortcut: 1x1 conv + BN where the shape changes, identity otherwise ===
         if self.use_projection:
-            self.shortcut_conv = conv2d(self.output_channels, 1, self.strides, "shortcut_conv")
+            self.shortcut_conv = self.conv(self.output_channels, 1, self.strides, "shortcut_conv")
             self.shortcut_batch_norm = self.batch_norm("shortcut_batch_norm")
+
+    # Sub-layers share the block's dtype policy (e.g. mixed precision given to the encoder).
+    def conv(self, filters, kernel_size, strides, name):
+        return conv2d(filters, kernel_size, strides, name, dtype=self.dtype_policy)
 
     def batch_norm(self, name, zero_gamma=False):
         return GlobalBatchNormalization(
@@ -74,6 +79,7 @@ class _ResidualBlock(layers.Layer):
             # starts as its (projection) shortcut. Official SimCLR code and Goyal et al. 2017.
             gamma_initializer="zeros" if zero_gamma else "ones",
             name=name,
+            dtype=self.dtype_policy,
         )
 
     def build_shortcut(self, input_channels):
@@ -125,7 +131,7 @@ class BasicBlock(_ResidualBlock):
 
     Example:
         >>> block = BasicBlock(64, strides=2, use_projection=True)
-        >>> block(keras.ops.ones((2, 32, 32, 32))).shape
+        >>> tuple(block(keras.ops.ones((2, 32, 32, 32))).shape)
         (2, 16, 16, 64)
 
     Reference:
@@ -137,9 +143,9 @@ class BasicBlock(_ResidualBlock):
     def __init__(self, filters, strides=1, use_projection=False, **kwargs):
         super().__init__(filters, strides, use_projection, **kwargs)
         # === Layers ===
-        self.conv1 = conv2d(self.filters, 3, self.strides, "conv1")
+        self.conv1 = self.conv(self.filters, 3, self.strides, "conv1")
         self.batch_norm1 = self.batch_norm("batch_norm1")
-        self.conv2 = conv2d(self.filters, 3, 1, "conv2")
+        self.conv2 = self.conv(self.filters, 3, 1, "conv2")
         self.batch_norm2 = self.batch_norm("batch_norm2", zero_gamma=True)
 
     def build(self, input_shape):
@@ -175,7 +181,7 @@ class BottleneckBlock(_ResidualBlock):
 
     Example:
         >>> block = BottleneckBlock(64, use_projection=True)
-        >>> block(keras.ops.ones((2, 8, 8, 64))).shape
+        >>> tuple(block(keras.ops.ones((2, 8, 8, 64))).shape)
         (2, 8, 8, 256)
 
     Reference:
@@ -187,11 +193,11 @@ class BottleneckBlock(_ResidualBlock):
     def __init__(self, filters, strides=1, use_projection=False, **kwargs):
         super().__init__(filters, strides, use_projection, **kwargs)
         # === Layers ===
-        self.conv1 = conv2d(self.filters, 1, 1, "conv1")
+        self.conv1 = self.conv(self.filters, 1, 1, "conv1")
         self.batch_norm1 = self.batch_norm("batch_norm1")
-        self.conv2 = conv2d(self.filters, 3, self.strides, "conv2")
+        self.conv2 = self.conv(self.filters, 3, self.strides, "conv2")
         self.batch_norm2 = self.batch_norm("batch_norm2")
-        self.conv3 = conv2d(self.output_channels, 1, 1, "conv3")
+        self.conv3 = self.conv(self.output_channels, 1, 1, "conv3")
         self.batch_norm3 = self.batch_norm("batch_norm3", zero_gamma=True)
 
     def build(self, input_shape):
