@@ -31,7 +31,8 @@ def _train(tmp_path, devices, disable=None):
                             capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     saved = dict(np.load(out))
-    for rank in range(1, devices if BACKEND == "torch" else 1):
+    checked_ranks = devices if BACKEND == "torch" and disable is None else 1
+    for rank in range(1, checked_ranks):
         other = dict(np.load(f"{out}.rank{rank}.npz"))
         for key, value in saved.items():  # every process holds the same model
             if key != "rank":
@@ -65,6 +66,7 @@ def test_n_devices_equal_one_device(single, several):
     moving = [k for k in errors if "moving_mean" in k or "moving_variance" in k]
     assert moving and any(k.startswith("step3/") for k in errors)
     worst = max(errors, key=errors.get)
+    print(f"\n{BACKEND}: {DEVICES} devices vs 1: loss rel err {errors['loss']:.1e}, worst {worst} {errors[worst]:.1e}")
     assert errors[worst] <= TOLERANCE, f"{worst}: relative error {errors[worst]:.2e}"
 
 

@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from simclr_keras3 import backends
 from simclr_keras3.augmentation.color_jitter import ColorJitter
 from simclr_keras3.augmentation.gaussian_blur import RandomGaussianBlur
 from simclr_keras3.augmentation.horizontal_flip import RandomHorizontalFlip
@@ -143,7 +144,14 @@ class SimCLRAugment(keras.layers.Layer):
         if not training:
             view = self.crop.apply(images, self.crop.full_image_parameters(ops.shape(images)[0]))
             return view, view
-        parameters = self.sample_parameters(ops.shape(images)[0], images.shape[1], images.shape[2])
+        # Draw for the GLOBAL batch and keep this replica's rows: the same seed gives the same
+        # augmentation of every example whatever the device count (one device = N devices).
+        local = ops.shape(images)[0]
+        replicas = backends.replica_count()
+        parameters = self.sample_parameters(local * replicas, images.shape[1], images.shape[2])
+        if replicas > 1:
+            rows = backends.replica_id() * local + ops.arange(local)
+            parameters = keras.tree.map_structure(lambda t: ops.take(t, rows, axis=0), parameters)
         return (
             self.apply_view(images, parameters["view_a"]),
             self.apply_view(images, parameters["view_b"]),
