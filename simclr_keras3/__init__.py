@@ -5,6 +5,7 @@ it before it has chosen a Keras backend).
 """
 
 import importlib
+import os
 
 __version__ = "0.1.0"
 
@@ -28,6 +29,14 @@ _EXPORTS = {
 }
 
 __all__ = sorted(_EXPORTS)
+
+# Installed, `backends/` and `cli/` live inside this package. In a source checkout (say `python -m
+# simclr_keras3.cli.main` from the repository root) they sit beside it: look there too.
+_checkout = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if not os.path.isdir(os.path.join(os.path.dirname(__file__), "backends")) and os.path.isfile(
+    os.path.join(_checkout, "backends", "__init__.py")
+):
+    __path__.append(_checkout)
 
 
 def __getattr__(name):

@@ -25,7 +25,9 @@ class AtomicCheckpoint(keras.callbacks.Callback):
 
     def _save(self, epoch):
         state = dict(self.run_state, epoch=epoch + 1)
-        state["step"] = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations.value))
+        # convert_to_tensor first: reads a tf.distribute MirroredVariable's value, too.
+        iterations = keras.ops.convert_to_tensor(self.model.optimizer.iterations)
+        state["step"] = int(keras.ops.convert_to_numpy(iterations))
         save_checkpoint(self.model, self.path, state)
         self.saved_epoch = epoch
 

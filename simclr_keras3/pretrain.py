@@ -134,7 +134,7 @@ def pretrain(config: PretrainConfig, verbose="auto", log=print):
     batches = ShuffledBatches(
         train.images, config.batch_size, seed=config.seed, shard=(shard_index, shard_count)
     )
-    steps_per_epoch = config.steps_per_epoch or len(batches)
+    steps_per_epoch = config.steps_per_epoch or batches.batches_per_epoch
     out_dir = os.path.abspath(config.out)
     paths = {
         "checkpoint": os.path.join(out_dir, "model.keras"),

@@ -48,18 +48,25 @@ batches = ShuffledBatches(images, GLOBAL_BATCH, seed=0, shard=backends.input_sha
 keras.utils.set_random_seed(0)
 
 
+def to_numpy(variable):
+    # convert_to_tensor first: reads a tf.distribute MirroredVariable's value, too.
+    return keras.ops.convert_to_numpy(keras.ops.convert_to_tensor(variable))
+
+
 class Record(keras.callbacks.Callback):
     def __init__(self):
         super().__init__()
         self.saved = {}
 
     def on_train_batch_end(self, batch, logs=None):
-        step = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations.value))
+        step = batch + 1  # one epoch of STEPS batches
         if step == 1:
             self.saved["loss"] = float(logs["loss"])
+        # Keras reports the running mean over the epoch's steps.
+        self.saved[f"mean_loss_to_step{step}"] = float(logs["loss"])
         if step in (1, STEPS):
             for variable in self.model.weights:
-                self.saved[f"step{step}/{variable.path}"] = keras.ops.convert_to_numpy(variable.value)
+                self.saved[f"step{step}/{variable.path}"] = to_numpy(variable)
 
 
 with scope:
