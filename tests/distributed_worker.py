@@ -76,6 +76,15 @@ with scope:
     record = Record()
     model.fit(batches, epochs=1, steps_per_epoch=STEPS, callbacks=[record], verbose=0)
 
+# How many devices really shared the step (the equivalence is vacuous if this is 1).
+if backend == "jax":
+    distribution = keras.distribution.distribution()
+    DEVICES_USED = 1 if distribution is None else int(np.prod(distribution.device_mesh.shape))
+elif backend == "tensorflow":
+    DEVICES_USED = adapter._strategy.num_replicas_in_sync
+else:
+    DEVICES_USED = backends.input_shard()[1]
+
 saved = record.saved
 rank, count = backends.input_shard()
 if count > 1:  # torch: each process reports its share of the loss; the global loss is their mean
@@ -86,5 +95,6 @@ if count > 1:  # torch: each process reports its share of the loss; the global l
     dist.all_reduce(loss)
     saved["loss"] = float(loss[0]) / count
 saved["rank"] = rank
+saved["devices_used"] = DEVICES_USED
 np.savez(args.out if rank == 0 else f"{args.out}.rank{rank}.npz", **saved)
 sys.exit(0)
