@@ -91,9 +91,10 @@ if count > 1:  # torch: each process reports its share of the loss; the global l
     import torch
     import torch.distributed as dist
 
-    loss = torch.tensor([saved["loss"]], dtype=torch.float64)
-    dist.all_reduce(loss)
-    saved["loss"] = float(loss[0]) / count
+    for key in [k for k in saved if "loss" in k]:
+        loss = torch.tensor([saved[key]], dtype=torch.float64)
+        dist.all_reduce(loss)
+        saved[key] = float(loss[0]) / count
 saved["rank"] = rank
 saved["devices_used"] = DEVICES_USED
 np.savez(args.out if rank == 0 else f"{args.out}.rank{rank}.npz", **saved)
