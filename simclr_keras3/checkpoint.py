@@ -2,38 +2,12 @@
 
 import json
 import os
-import tempfile
 import zipfile
 
 import keras
 
+from simclr_keras3.atomic_write import write_atomically, write_path_atomically
 from simclr_keras3.errors import UserInputError
-
-
-def _replace_atomically(write, path):
-    """Call ``write(tmp_path)``, fsync the result and rename it onto ``path``.
-
-    The rename is atomic on POSIX, so a reader (or a crash) sees either the old file or the
-    new one, never a half-written checkpoint.
-    """
-    directory = os.path.dirname(os.path.abspath(path)) or "."
-    os.makedirs(directory, exist_ok=True)
-    suffix = os.path.splitext(path)[1]
-    fd, tmp_path = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=directory)
-    os.close(fd)
-    try:
-        write(tmp_path)
-        with open(tmp_path, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp_path, path)
-    finally:
-        if os.path.exists(tmp_path):
-            os.remove(tmp_path)
-    dir_fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)  # persist the rename itself
-    finally:
-        os.close(dir_fd)
 
 
 def save_checkpoint(model, path, state=None):
@@ -50,14 +24,10 @@ def save_checkpoint(model, path, state=None):
     """
     if not str(path).endswith(".keras"):
         raise UserInputError(f"checkpoint path must end in .keras, got {path}")
-    _replace_atomically(lambda tmp: model.save(tmp), path)
+    write_path_atomically(path, lambda tmp: model.save(tmp))
     if state is not None:
-
-        def write_state(tmp):
-            with open(tmp, "w") as handle:
-                json.dump(state, handle, indent=2, sort_keys=True)
-
-        _replace_atomically(write_state, f"{path}.json")
+        text = json.dumps(state, indent=2, sort_keys=True)
+        write_atomically(f"{path}.json", lambda handle: handle.write(text.encode("utf-8")))
 
 
 def load_checkpoint(path, compile=True):

@@ -6,7 +6,7 @@ import os
 import numpy as np
 
 from simclr_keras3.errors import UserInputError
-from simclr_keras3.evaluation.atomic_write import write_atomically
+from simclr_keras3.atomic_write import write_atomically
 from simclr_keras3.evaluation.features import LAYERS, embed_model_outputs
 
 FORMATS = (".npy", ".npz", ".parquet")

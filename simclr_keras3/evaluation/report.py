@@ -6,7 +6,7 @@ import os
 import numpy as np
 
 from simclr_keras3.errors import UserInputError
-from simclr_keras3.evaluation.atomic_write import write_atomically
+from simclr_keras3.atomic_write import write_atomically
 
 # More points than this make an unreadable scatter and a slow SVD; a fixed-seed sample is drawn.
 MAX_POINTS = 5000
