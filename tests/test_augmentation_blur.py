@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+from augmentation_testing import compiled, compiled_model
 from keras import ops
 from testing_utils import assert_serializable
 
@@ -11,37 +12,6 @@ from simclr_keras3.augmentation import RandomGaussianBlur
 N = 4000
 IMAGES = np.random.default_rng(0).uniform(size=(8, 16, 16, 3)).astype("float32")
 SIGMAS = np.linspace(0.3, 2.0, 8).astype("float32")
-
-
-def compiled(fn):
-    """jit on JAX, XLA on TensorFlow, eager on torch: the ops must work under each."""
-    if keras.backend.backend() == "jax":
-        import jax
-
-        return jax.jit(fn)
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        return tf.function(fn, jit_compile=True)
-    return fn
-
-
-class Train(keras.Model):
-    """Runs ``layer(images, training=True)`` as a compiled predict step (jit on JAX)."""
-
-    def __init__(self, layer):
-        super().__init__()
-        self.layer = layer
-        self.built = True  # no weights: skips predict_on_batch's eager build call
-
-    def call(self, images):
-        return self.layer(images, training=True)
-
-
-def compiled_model(layer):
-    model = Train(layer)
-    model.compile(jit_compile=keras.backend.backend() == "jax")
-    return model
 
 
 def np_blur(image, sigma, kernel_size, padding):

@@ -4,6 +4,7 @@ import colorsys
 
 import keras
 import numpy as np
+from augmentation_testing import compiled, compiled_model
 from keras import ops
 from testing_utils import assert_serializable
 
@@ -13,37 +14,6 @@ N = 4000
 IMAGES = np.random.default_rng(0).uniform(size=(8, 16, 16, 3)).astype("float32")
 FACTORS = np.linspace(0.3, 1.7, 8).astype("float32")
 HUES = np.linspace(-0.45, 0.45, 8).astype("float32")
-
-
-def compiled(fn):
-    """jit on JAX, XLA on TensorFlow, eager on torch: the ops must work under each."""
-    if keras.backend.backend() == "jax":
-        import jax
-
-        return jax.jit(fn)
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        return tf.function(fn, jit_compile=True)
-    return fn
-
-
-class Train(keras.Model):
-    """Runs ``layer(images, training=True)`` as a compiled predict step (jit on JAX)."""
-
-    def __init__(self, layer):
-        super().__init__()
-        self.layer = layer
-        self.built = True  # no weights: skips predict_on_batch's eager build call
-
-    def call(self, images):
-        return self.layer(images, training=True)
-
-
-def compiled_model(layer):
-    model = Train(layer)
-    model.compile(jit_compile=keras.backend.backend() == "jax")
-    return model
 
 
 # --- NumPy references (one image at a time) ---

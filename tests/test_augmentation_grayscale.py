@@ -1,7 +1,7 @@
 """RandomGrayscale: luma against NumPy, probability, seeding."""
 
-import keras
 import numpy as np
+from augmentation_testing import compiled
 from keras import ops
 from testing_utils import assert_serializable
 
@@ -9,19 +9,6 @@ from simclr_keras3.augmentation import RandomGrayscale
 
 N = 4000
 IMAGES = np.random.default_rng(0).uniform(size=(8, 16, 16, 3)).astype("float32")
-
-
-def compiled(fn):
-    """jit on JAX, XLA on TensorFlow, eager on torch: the ops must work under each."""
-    if keras.backend.backend() == "jax":
-        import jax
-
-        return jax.jit(fn)
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        return tf.function(fn, jit_compile=True)
-    return fn
 
 
 def test_apply_matches_luma():

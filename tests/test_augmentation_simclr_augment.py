@@ -5,6 +5,7 @@ import colorsys
 import keras
 import numpy as np
 import pytest
+from augmentation_testing import compiled, compiled_model
 from keras import ops
 from testing_utils import assert_serializable
 
@@ -12,31 +13,6 @@ from simclr_keras3.augmentation import SimCLRAugment, image_ops
 
 IMAGES = np.random.default_rng(0).uniform(size=(8, 16, 16, 3)).astype("float32")
 STAGES = ["crop", "flip", "color_jitter", "grayscale", "blur"]
-
-
-def compiled(fn):
-    """jit on JAX, XLA on TensorFlow, eager on torch: the ops must work under each."""
-    if keras.backend.backend() == "jax":
-        import jax
-
-        return jax.jit(fn)
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        return tf.function(fn, jit_compile=True)
-    return fn
-
-
-class Views(keras.Model):
-    """Calls the augmentation in training mode (``predict`` would pass ``training=False``)."""
-
-    def __init__(self, augment, **kwargs):
-        super().__init__(**kwargs)
-        self.augment = augment
-        self.built = True  # no weights: skips predict_on_batch's eager build call
-
-    def call(self, images):
-        return self.augment(images, training=True)
 
 
 def np_hue(images, delta):
@@ -120,10 +96,9 @@ def test_global_batch_parameters_slice_per_replica():
 
 def test_compiled_model_draws_two_fresh_views_per_step():
     images = np.random.default_rng(1).uniform(size=(8, 32, 32, 3)).astype("float32")
-    model = Views(SimCLRAugment(32, seed=4))  # 32 px: the blur kernel has 3 taps
     # jit on JAX, a graph on TF (an XLA build of both views takes ~30 s on a busy 2-core CPU;
     # every op is XLA-compiled in the other tests, the samplers in the TF-only test below).
-    model.compile(jit_compile=keras.backend.backend() == "jax")
+    model = compiled_model(SimCLRAugment(32, seed=4))  # 32 px: the blur kernel has 3 taps
     first = to_numpy(model.predict_on_batch(images))
     second = to_numpy(model.predict_on_batch(images))
     for view in first + second:

@@ -4,10 +4,11 @@ import keras
 from keras import ops
 
 from simclr_keras3.augmentation import image_ops
+from simclr_keras3.augmentation.per_image_layer import PerImageLayer
 
 
 @keras.saving.register_keras_serializable(package="simclr_keras3")
-class ColorJitter(keras.layers.Layer):
+class ColorJitter(PerImageLayer):
     """Random brightness, contrast, saturation and hue, in a random order per image.
 
     With ``b, c, s, h`` = the magnitudes times ``strength``, each image draws a brightness factor
@@ -43,6 +44,8 @@ class ColorJitter(keras.layers.Layer):
         brightness is additive; SimCLR v2's code (used here) makes it multiplicative.
     """
 
+    config_keys = ("strength", "probability", "brightness", "contrast", "saturation", "hue", "seed")
+
     def __init__(
         self,
         strength=1.0,
@@ -54,16 +57,12 @@ class ColorJitter(keras.layers.Layer):
         seed=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(probability, seed, **kwargs)
         self.strength = float(strength)
-        self.probability = float(probability)
         self.brightness = float(brightness)
         self.contrast = float(contrast)
         self.saturation = float(saturation)
         self.hue = float(hue)
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
-        self.built = True  # no weights to build; also lets a parent drive ``apply`` directly
 
     def sample_parameters(self, batch_size, image_height=None, image_width=None):
         # One draw per call (fewer random ops to compile): column 0 the flag, 1-4 the four
@@ -91,24 +90,3 @@ class ColorJitter(keras.layers.Layer):
         p = parameters
         factors = p["brightness"], p["contrast"], p["saturation"], p["hue"]
         return image_ops.color_jitter(images, *factors, p["order"], p["apply"])
-
-    def call(self, images, training=True):
-        if not training:
-            return images
-        return self.apply(images, self.sample_parameters(ops.shape(images)[0]))
-
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            strength=self.strength,
-            probability=self.probability,
-            brightness=self.brightness,
-            contrast=self.contrast,
-            saturation=self.saturation,
-            hue=self.hue,
-            seed=self.seed,
-        )
-        return config

@@ -1,13 +1,13 @@
 """Per-image random Gaussian blur."""
 
 import keras
-from keras import ops
 
 from simclr_keras3.augmentation import image_ops
+from simclr_keras3.augmentation.per_image_layer import PerImageLayer
 
 
 @keras.saving.register_keras_serializable(package="simclr_keras3")
-class RandomGaussianBlur(keras.layers.Layer):
+class RandomGaussianBlur(PerImageLayer):
     """Blur each image with probability ``probability`` and its own sigma.
 
     Sigma is uniform in ``sigma_range`` (pixels), one per image (Keras' built-in blur draws one
@@ -38,6 +38,8 @@ class RandomGaussianBlur(keras.layers.Layer):
         height/width."
     """
 
+    config_keys = ("probability", "sigma_range", "kernel_size", "padding", "seed")
+
     def __init__(
         self,
         probability=0.5,
@@ -47,16 +49,12 @@ class RandomGaussianBlur(keras.layers.Layer):
         seed=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(probability, seed, **kwargs)
         if padding not in ("reflect", "zeros"):
             raise ValueError(f"padding must be 'reflect' or 'zeros', got {padding!r}")
-        self.probability = float(probability)
         self.sigma_range = tuple(float(s) for s in sigma_range)
         self.kernel_size = None if kernel_size is None else int(kernel_size)
         self.padding = padding
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
-        self.built = True  # no weights to build; also lets a parent drive ``apply`` directly
 
     def kernel_size_for(self, image_height):
         """Odd kernel size used for images of this height."""
@@ -76,22 +74,3 @@ class RandomGaussianBlur(keras.layers.Layer):
         return image_ops.blur(
             images, parameters["sigma"], parameters["apply"], kernel_size, self.padding
         )
-
-    def call(self, images, training=True):
-        if not training:
-            return images
-        return self.apply(images, self.sample_parameters(ops.shape(images)[0]))
-
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            probability=self.probability,
-            sigma_range=self.sigma_range,
-            kernel_size=self.kernel_size,
-            padding=self.padding,
-            seed=self.seed,
-        )
-        return config

@@ -1,13 +1,13 @@
 """Per-image random horizontal flip."""
 
 import keras
-from keras import ops
 
 from simclr_keras3.augmentation import image_ops
+from simclr_keras3.augmentation.per_image_layer import PerImageLayer
 
 
 @keras.saving.register_keras_serializable(package="simclr_keras3")
-class RandomHorizontalFlip(keras.layers.Layer):
+class RandomHorizontalFlip(PerImageLayer):
     """Mirror each image left-right with probability ``probability``, independently per image.
 
     Parameters (``sample_parameters``): ``{"flip": (B,) bool}``.
@@ -27,29 +27,11 @@ class RandomHorizontalFlip(keras.layers.Layer):
     """
 
     def __init__(self, probability=0.5, seed=None, **kwargs):
-        super().__init__(**kwargs)
-        self.probability = float(probability)
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
-        self.built = True  # no weights to build; also lets a parent drive ``apply`` directly
+        super().__init__(probability, seed, **kwargs)
 
     def sample_parameters(self, batch_size, image_height=None, image_width=None):
-        draw = keras.random.uniform((batch_size,), seed=self.seed_generator)
-        return {"flip": draw < self.probability}
+        return {"flip": self.sample_flags(batch_size)}
 
     def apply(self, images, parameters):
         images, parameters = image_ops.as_tensors(images, parameters)
         return image_ops.flip_left_right(images, parameters["flip"])
-
-    def call(self, images, training=True):
-        if not training:
-            return images
-        return self.apply(images, self.sample_parameters(ops.shape(images)[0]))
-
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(probability=self.probability, seed=self.seed)
-        return config

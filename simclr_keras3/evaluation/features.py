@@ -4,6 +4,7 @@ import keras
 import numpy as np
 
 from simclr_keras3.errors import UserInputError
+from simclr_keras3.evaluation.accuracy import check_labels
 from simclr_keras3.evaluation.cloning import build_symbolically
 
 LAYERS = ("h", "z")
@@ -60,6 +61,43 @@ def check_images(images, what="images"):
     if len(images) == 0:
         raise UserInputError(f"{what} is empty: give at least one image")
     return images
+
+
+def check_features(features, what):
+    """Return ``features`` as a float32 array (N, D), N > 0, further axes flattened into D."""
+    if features is None:
+        raise UserInputError(f"no {what} given")
+    features = np.asarray(features, dtype="float32")
+    if features.ndim < 2 or len(features) == 0:
+        raise UserInputError(f"{what} must be a non-empty array (N, D), got shape {features.shape}")
+    return features.reshape(len(features), -1)
+
+
+def check_feature_pair(train_features, test_features):
+    """``check_features`` of both splits, then UserInputError when their sizes D differ."""
+    train = check_features(train_features, "train features")
+    test = check_features(test_features, "test features")
+    if train.shape[1] != test.shape[1]:
+        raise UserInputError(
+            f"train and test features differ in size ({train.shape[1]} vs {test.shape[1]})"
+        )
+    return train, test
+
+
+def labelled_split_features(
+    encoder, train_images, train_labels, test_images, test_labels, batch_size, progress
+):
+    """Check both labelled splits, then features of each from ``encoder`` in inference mode.
+
+    Returns:
+        ``(train_features, test_features)``, float32 arrays (N, D).
+    """
+    check_labels(train_labels, len(check_images(train_images, "training images")), "training split")
+    check_labels(test_labels, len(check_images(test_images, "test images")), "test split")
+    encoder = inference_model(encoder)  # one compiled step for both splits
+    train_features = extract_features(encoder, train_images, batch_size, progress)
+    test_features = extract_features(encoder, test_images, batch_size, progress)
+    return train_features, test_features
 
 
 def extract_features(encoder_or_callable, images, batch_size=256, progress=False):

@@ -6,7 +6,7 @@ from simclr_keras3.errors import UserInputError
 from simclr_keras3.evaluation.accuracy import check_labels, infer_num_classes, top_k_accuracy
 from simclr_keras3.evaluation.cloning import build_symbolically, rebuild
 from simclr_keras3.evaluation.features import check_images, predict_in_batches
-from simclr_keras3.evaluation.training import nesterov_sgd, shuffled_batches, steps_per_epoch
+from simclr_keras3.evaluation.training import fit_classifier
 
 # SimCLR B.5: Nesterov momentum 0.9, lr 0.05 x B/256, no weight decay, 60 epochs for 1 % of the
 # labels and 30 for 10 %; logits layer initialised to zero.
@@ -130,18 +130,10 @@ def finetune(
     if augment is not None:
         build_symbolically(augment, sample, training=True)  # inference mode skips it
 
-    batch_size = min(int(batch_size), len(train_images))
-    steps = steps_per_epoch(len(train_images), batch_size, drop_remainder=True)
-    model.compile(
-        optimizer=nesterov_sgd(learning_rate, steps * int(epochs), momentum, nesterov, weight_decay),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-    )
-    model.fit(
-        shuffled_batches(train_images, train_y, batch_size, seed, drop_remainder=True),
-        steps_per_epoch=steps,
-        epochs=int(epochs),
-        shuffle=False,  # the generator shuffles, with its own seed
-        verbose=verbose,
+    batch_size = fit_classifier(
+        model, train_images, train_y, epochs=epochs, batch_size=batch_size,
+        learning_rate=learning_rate, momentum=momentum, nesterov=nesterov,
+        weight_decay=weight_decay, seed=seed, verbose=verbose,
     )
     train_logits = predict_in_batches(model, train_images, batch_size)
     test_logits = predict_in_batches(model, test_images, batch_size)

@@ -7,7 +7,14 @@ import numpy as np
 
 from simclr_keras3.errors import UserInputError
 from simclr_keras3.evaluation.accuracy import check_labels, infer_num_classes, top_k_accuracy
-from simclr_keras3.evaluation.features import check_images, extract_features, inference_model
+from simclr_keras3.evaluation.features import (
+    check_feature_pair,
+    check_features,
+    check_images,
+    extract_features,
+    inference_model,
+    labelled_split_features,
+)
 
 
 def knn_scores(
@@ -38,12 +45,7 @@ def knn_scores(
         >>> scores = knn_scores(bank, bank_labels, queries, k=20)
         >>> predictions = scores.argmax(axis=1)
     """
-    bank = _normalise(train_features, "train features")
-    queries = _normalise(test_features, "test features")
-    if bank.shape[1] != queries.shape[1]:
-        raise UserInputError(
-            f"train and test features differ in size ({bank.shape[1]} vs {queries.shape[1]})"
-        )
+    bank, queries = map(_normalise, check_feature_pair(train_features, test_features))
     labels = check_labels(train_labels, len(bank), "kNN memory bank")
     num_classes = infer_num_classes(num_classes, labels)
     if int(k) < 1 or not temperature > 0:
@@ -88,9 +90,11 @@ def knn_classify(
         Wu et al. 2018 (InstDisc), §3.4: "weighted k-nearest neighbor classifier [...] each neighbor
         weighted by exp(s_i / τ)"; the monitor recipe many SimCLR reproductions report.
     """
-    test_y = check_labels(test_labels, len(_rows(test_features, "test features")), "kNN queries")
+    test_y = check_labels(
+        test_labels, len(check_features(test_features, "test features")), "kNN queries"
+    )
     train_y = check_labels(
-        train_labels, len(_rows(train_features, "train features")), "kNN memory bank"
+        train_labels, len(check_features(train_features, "train features")), "kNN memory bank"
     )
     num_classes = infer_num_classes(num_classes, train_y, test_y)
     scores = knn_scores(
@@ -115,11 +119,9 @@ def knn_eval(
     Example:
         >>> knn_eval(model.encoder, x_train, y_train, x_test, y_test)["top1"]
     """
-    check_labels(train_labels, len(check_images(train_images, "training images")), "training split")
-    check_labels(test_labels, len(check_images(test_images, "test images")), "test split")
-    encoder = inference_model(encoder)  # one compiled step for both splits
-    train_features = extract_features(encoder, train_images, batch_size, progress)
-    test_features = extract_features(encoder, test_images, batch_size, progress)
+    train_features, test_features = labelled_split_features(
+        encoder, train_images, train_labels, test_images, test_labels, batch_size, progress
+    )
     return knn_classify(
         train_features, train_labels, test_features, test_labels, k, temperature, num_classes
     )
@@ -192,16 +194,6 @@ class KNNMonitor(keras.callbacks.Callback):
         )
 
 
-def _normalise(features, what):
-    features = _rows(features, what)
+def _normalise(features):
     norms = np.linalg.norm(features, axis=1, keepdims=True)
     return features / np.maximum(norms, 1e-12)
-
-
-def _rows(features, what):
-    if features is None:
-        raise UserInputError(f"no {what} given")
-    features = np.asarray(features, dtype="float32")
-    if features.ndim < 2 or len(features) == 0:
-        raise UserInputError(f"{what} must be a non-empty array (N, D), got shape {features.shape}")
-    return features.reshape(len(features), -1)

@@ -1,12 +1,15 @@
 """Linear evaluation: a softmax classifier on the features of a frozen encoder."""
 
 import keras
-import numpy as np
 
 from simclr_keras3.errors import UserInputError
 from simclr_keras3.evaluation.accuracy import check_labels, infer_num_classes, top_k_accuracy
-from simclr_keras3.evaluation.features import check_images, extract_features, inference_model
-from simclr_keras3.evaluation.training import nesterov_sgd, shuffled_batches, steps_per_epoch
+from simclr_keras3.evaluation.features import (
+    check_feature_pair,
+    check_images,
+    labelled_split_features,
+)
+from simclr_keras3.evaluation.training import fit_classifier
 
 # Official recipe (paper B.6 / README): Nesterov momentum 0.9, lr 0.1 x B/256, 90-100 epochs, no
 # weight decay, logits layer initialised to zero.
@@ -68,12 +71,7 @@ def linear_probe_features(
         Chen et al. 2020, §3: "a linear classifier is trained on top of the frozen base network,
         and test accuracy is used as a proxy for representation quality."
     """
-    train_x = _as_features(train_features, "train features")
-    test_x = _as_features(test_features, "test features")
-    if train_x.shape[1] != test_x.shape[1]:
-        raise UserInputError(
-            f"train and test features differ in size ({train_x.shape[1]} vs {test_x.shape[1]})"
-        )
+    train_x, test_x = check_feature_pair(train_features, test_features)
     train_y = check_labels(train_labels, len(train_x), "training split")
     test_y = check_labels(test_labels, len(test_x), "test split")
     num_classes = infer_num_classes(num_classes, train_y, test_y)
@@ -93,19 +91,10 @@ def linear_probe_features(
             keras.layers.Dense(num_classes, kernel_initializer="zeros", name="linear"),
         ]
     )
-    batch_size = min(int(batch_size), len(train_x))
-    # Full batches only (one compiled step); reshuffling each epoch still visits every example.
-    steps = steps_per_epoch(len(train_x), batch_size, drop_remainder=True)
-    classifier.compile(
-        optimizer=nesterov_sgd(learning_rate, steps * int(epochs), momentum, nesterov, weight_decay),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-    )
-    classifier.fit(
-        shuffled_batches(train_x, train_y, batch_size, seed, drop_remainder=True),
-        steps_per_epoch=steps,
-        epochs=int(epochs),
-        shuffle=False,  # the generator shuffles, with its own seed
-        verbose=verbose,
+    fit_classifier(
+        classifier, train_x, train_y, epochs=epochs, batch_size=batch_size,
+        learning_rate=learning_rate, momentum=momentum, nesterov=nesterov,
+        weight_decay=weight_decay, seed=seed, verbose=verbose,
     )
     # The classifier is x W + b: NumPy computes the logits without compiling a predict step.
     kernel, bias = (keras.ops.convert_to_numpy(w) for w in classifier.get_layer("linear").weights)
@@ -159,11 +148,9 @@ def linear_eval(
         Chen et al. 2020, §3: "a linear classifier is trained on top of the frozen base network";
         B.6: "we use the Nesterov momentum optimizer [...] and train for 90 epochs".
     """
-    check_labels(train_labels, len(check_images(train_images, "training images")), "training split")
-    check_labels(test_labels, len(check_images(test_images, "test images")), "test split")
-    encoder = inference_model(encoder)  # one compiled step for both splits
-    train_features = extract_features(encoder, train_images, feature_batch_size, progress)
-    test_features = extract_features(encoder, test_images, feature_batch_size, progress)
+    train_features, test_features = labelled_split_features(
+        encoder, train_images, train_labels, test_images, test_labels, feature_batch_size, progress
+    )
     return linear_probe_features(
         train_features, train_labels, test_features, test_labels, **probe_options
     )
@@ -186,12 +173,3 @@ def linear_eval_raw_pixels(train_images, train_labels, test_images, test_labels,
         test_labels,
         **probe_options,
     )
-
-
-def _as_features(features, what):
-    if features is None:
-        raise UserInputError(f"no {what} given")
-    features = np.asarray(features, dtype="float32")
-    if features.ndim < 2 or len(features) == 0:
-        raise UserInputError(f"{what} must be a non-empty array (N, D), got shape {features.shape}")
-    return features.reshape(len(features), -1)

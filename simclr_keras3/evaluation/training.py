@@ -1,4 +1,4 @@
-"""The optimiser and the input pipeline shared by linear evaluation and fine-tuning."""
+"""The optimiser, the input pipeline and the training loop shared by linear eval and fine-tuning."""
 
 import math
 
@@ -53,3 +53,32 @@ def shuffled_batches(x, y, batch_size, seed, drop_remainder=False):
         for step in range(steps):
             index = np.sort(order[step * batch_size : (step + 1) * batch_size])
             yield x[index], y[index]
+
+
+def fit_classifier(
+    model, x, y, *, epochs, batch_size, learning_rate, momentum, nesterov, weight_decay, seed,
+    verbose,
+):
+    """Train ``model`` (logits for integer labels ``y``) with cross-entropy and ``nesterov_sgd``.
+
+    ``batch_size`` is capped at ``len(x)``; full batches only (one compiled step), reshuffled
+    every epoch with ``seed`` so every example is still visited; the cosine decay spans all
+    ``epochs``.
+
+    Returns:
+        the batch size used (after capping).
+    """
+    batch_size = min(int(batch_size), len(x))
+    steps = steps_per_epoch(len(x), batch_size, drop_remainder=True)
+    model.compile(
+        optimizer=nesterov_sgd(learning_rate, steps * int(epochs), momentum, nesterov, weight_decay),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    model.fit(
+        shuffled_batches(x, y, batch_size, seed, drop_remainder=True),
+        steps_per_epoch=steps,
+        epochs=int(epochs),
+        shuffle=False,  # the generator shuffles, with its own seed
+        verbose=verbose,
+    )
+    return batch_size
