@@ -28,7 +28,7 @@ def main():
 @click.option("--width", default=0.25, show_default=True, type=float, help="Width multiplier.")
 @click.option("--image-size", default=32, show_default=True, type=int)
 @click.option("--batch-size", default=128, show_default=True, type=int, help="Global batch size.")
-@click.option("--epochs", default=5, show_default=True, type=int)
+@click.option("--epochs", default=2, show_default=True, type=int)
 @click.option("--steps-per-epoch", default=None, type=int, help="Default: one pass over the data.")
 @click.option("--optimizer", default="lars", show_default=True, type=click.Choice(["lars", "sgd", "adamw"]))
 @click.option("--lr", default=None, type=float,

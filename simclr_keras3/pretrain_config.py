@@ -32,7 +32,7 @@ class PretrainConfig:
     projection_layers: int = 2
     projection_dim: int = 128
     batch_size: int = 128
-    epochs: int = 5
+    epochs: int = 2
     steps_per_epoch: int | None = None
     optimizer: str = "lars"
     learning_rate: float | None = None  # base rate before scaling; None: BASE_LEARNING_RATES
