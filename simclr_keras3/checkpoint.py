@@ -43,7 +43,10 @@ def load_checkpoint(path, compile=True):
     Raises:
         UserInputError: the file is missing, not a ``.keras`` archive, or not a SimCLR model.
     """
-    from simclr_keras3.model import SimCLR  # registers the classes before deserializing
+    # Import every module whose classes a checkpoint may name, so they are registered.
+    from simclr_keras3 import lars, projection_head, resnet, schedules  # noqa: F401
+    from simclr_keras3.augmentation import simclr_augment  # noqa: F401
+    from simclr_keras3.model import SimCLR
 
     path = os.fspath(path)
     if not os.path.isfile(path):

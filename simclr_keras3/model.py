@@ -98,6 +98,14 @@ class SimCLR(keras.Model):
             return self.projection_head(h, training=training)
         raise ValueError(f"layer must be 'h' or 'z', got {layer!r}")
 
+    def get_compile_config(self):
+        # Keras resolves jit_compile="auto" per backend before saving; store "auto" so a checkpoint
+        # compiles as the LOADING backend would (a JAX choice would force torch.compile on torch).
+        config = super().get_compile_config()
+        if config is not None and "jit_compile" in config:
+            config["jit_compile"] = "auto"
+        return config
+
     def get_config(self):
         config = super().get_config()
         config.update(

@@ -36,6 +36,7 @@ import simclr_keras3.schedules  # noqa: F401
 from simclr_keras3.augmentation import SimCLRAugment
 from simclr_keras3.checkpoint import load_checkpoint, save_checkpoint
 from simclr_keras3.embed import embed_checkpoint
+from simclr_keras3.evaluation.features import embed_model_outputs
 from simclr_keras3.model import SimCLR
 from simclr_keras3.pretrain import build_model, build_optimizer
 from simclr_keras3.pretrain_config import PretrainConfig
@@ -70,17 +71,21 @@ def new_model():
         jitter_probability=0.0, grayscale_probability=0.0, blur_probability=0.0,
         seed=CONFIG.seed, name="augment",
     )
-    model = SimCLR(base.encoder, base.projection_head, deterministic,
-                   temperature=CONFIG.temperature, loss_convention=CONFIG.loss_convention, name="simclr")
+    model = SimCLR(base.encoder, base.projection_head, deterministic, name="simclr",
+                   temperature=CONFIG.temperature, loss_convention=CONFIG.loss_convention)
     model.build((None, SIZE, SIZE, 3))
     model.compile(optimizer=build_optimizer(CONFIG, total_steps=TOTAL_STEPS, steps_per_epoch=1))
     return model
 
 
 def state(model, prefix):
-    """Every model and optimizer variable by path, prefixed, as NumPy."""
-    out = {f"{prefix}model/{v.path}": keras.ops.convert_to_numpy(v) for v in model.variables}
-    out.update({f"{prefix}optimizer/{v.path}": keras.ops.convert_to_numpy(v) for v in model.optimizer.variables})
+    """Every model and optimizer variable, in order (the order the .keras file stores them in),
+    with its path. By order, not by path: the paths of a loaded model differ (see the test)."""
+    out = {}
+    for kind, variables in (("model", model.variables), ("optimizer", model.optimizer.variables)):
+        out[f"{prefix}{kind}_paths"] = np.array([v.path for v in variables])
+        for i, v in enumerate(variables):
+            out[f"{prefix}{kind}/{i:04d}"] = keras.ops.convert_to_numpy(v)
     return out
 
 
@@ -89,16 +94,19 @@ def record(model, reload, train, probe):
 
     ``reload()`` returns a fresh copy of the saved state (the fixed-gradient step needs one).
     """
-    out = {"h": keras.ops.convert_to_numpy(model.embed(probe, "h")),
-           "z": keras.ops.convert_to_numpy(model.embed(probe, "z"))}
+    # Through the compiled inference path `simclr embed` uses (BN on moving statistics).
+    out = {layer: embed_model_outputs(model, probe, layer, batch_size=len(probe), progress=False)
+           for layer in ("h", "z")}
     out.update(state(model, "saved/"))
-    out["trainable_paths"] = np.array([v.path for v in model.trainable_variables])
+    trainable = {id(v) for v in model.trainable_variables}
+    out["trainable"] = np.array([id(v) in trainable for v in model.variables])
     # A LARS step on fixed gradients: the optimizer math and its restored state alone.
     copy = reload()
     copy.optimizer.apply_gradients(zip(fixed_gradients(copy), copy.trainable_variables))
     out.update(state(copy, "fixed_gradient_step/"))
     # A full train step (forward, NT-Xent, backward, LARS) on a fixed batch, views deterministic.
-    model.train_on_batch(train)
+    # fit, as training resumes; and, after the fit of `save`, the same compiled step.
+    model.fit(train, batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
     out.update(state(model, "train_step/"))
     return out
 
@@ -111,8 +119,8 @@ def save(directory):
     path = os.path.join(directory, f"{BACKEND}.keras")
     save_checkpoint(model, path, {"backend": BACKEND, "steps": TRAIN_STEPS})
     # What `simclr embed` computes on this backend, for the cross-backend CLI check.
-    embed_checkpoint(path, os.path.join(directory, "images.npz"), os.path.join(directory, f"{BACKEND}.embed.npy"),
-                     layer="z", progress=False)
+    embed_checkpoint(path, os.path.join(directory, "images.npz"),
+                     os.path.join(directory, f"{BACKEND}.embed.npy"), layer="h", progress=False)
     out = record(model, lambda: load_checkpoint(path), train, probe)
     out["jit_compile"] = np.array(str(model.jit_compile))
     np.savez(os.path.join(directory, f"{BACKEND}.source.npz"), **out)

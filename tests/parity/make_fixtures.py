@@ -93,7 +93,8 @@ def augmentation_fixture():
     out["crop/boxes"] = boxes
     for interpolation in ("bilinear", "bicubic"):
         for size in (16, 24):
-            out[f"crop/{interpolation}/{size}"] = ref.crop_and_resize(big, boxes, size, interpolation)
+            expected = ref.crop_and_resize(big, boxes, size, interpolation)
+            out[f"crop/{interpolation}/{size}"] = expected
 
     flags = np.array([True, False, True, True, False, False])
     out["flip/flags"] = flags
@@ -129,12 +130,14 @@ def augmentation_fixture():
     out["blur/sigma"], out["blur/apply"] = sigmas, apply
     for kernel_size in (3, 5):
         for padding in ("reflect", "zeros"):
-            out[f"blur/{kernel_size}/{padding}"] = ref.gaussian_blur(small, sigmas, apply, kernel_size, padding)
+            expected = ref.gaussian_blur(small, sigmas, apply, kernel_size, padding)
+            out[f"blur/{kernel_size}/{padding}"] = expected
 
-    # A whole view: 32 px inputs → 24 px views, so the default blur kernel is 3 (24 // 10 = 2 → 3).
+    # A whole view: 32 px inputs → 24 px views, so the default blur kernel is 3 (24 // 10 → 3).
     view = {"crop/boxes": whole_pixel_boxes(rng, b, 32, fixed=[(4, 6, 20, 24)])}
     view["flip/flip"] = rng.uniform(size=b) < 0.5
-    view.update({f"color_jitter/{k}": v for k, v in jitter_parameters(rng, b, strength=0.5).items()})
+    jitter = jitter_parameters(rng, b, strength=0.5)
+    view.update({f"color_jitter/{k}": v for k, v in jitter.items()})
     view["color_jitter/apply"] = rng.uniform(size=b) < 0.8
     view["grayscale/apply"] = np.array([False, True, False, False, True, False])
     view["blur/apply"] = np.array([True, False, True, True, False, True])
@@ -157,7 +160,8 @@ def jitter_parameters(rng, b, strength):
 
 
 def jitter_factors(p):
-    return np.stack([p["brightness"], p["contrast"], p["saturation"], p["hue"]], axis=1).astype(np.float64)
+    columns = [p["brightness"], p["contrast"], p["saturation"], p["hue"]]
+    return np.stack(columns, axis=1).astype(np.float64)
 
 
 # === Networks: weights as int8 × power-of-two scale (+ offset), exact in float32 ==============
@@ -198,7 +202,8 @@ def sensitivity(forward, images, weights, rng, trials=3):
     worst = 0.0
     for _ in range(trials):
         jitter = lambda a: a * (1 + 2.0**-24 * rng.standard_normal(np.shape(a)))  # noqa: E731
-        moved = forward(jitter(images.astype(np.float64)), {k: jitter(v) for k, v in weights.items()})
+        moved_images = jitter(images.astype(np.float64))  # (this order: the committed fixtures)
+        moved = forward(moved_images, {k: jitter(v) for k, v in weights.items()})
         worst = max(worst, float(np.abs(moved - base).max() / np.abs(base).max()))
     return worst
 
@@ -272,7 +277,8 @@ LARS_CASES = [
      dict(momentum=0.9, weight_decay=5e-2, trust_coefficient=0.01, nesterov=True)),
     ("three_steps_custom_exclusions", 3, 0.8,
      dict(momentum=0.8, weight_decay=1e-2, trust_coefficient=0.02, exclude_vectors=False,
-          exclude_from_weight_decay=["batch_norm", "bias"], exclude_from_layer_adaptation=["bias"])),
+          exclude_from_weight_decay=["batch_norm", "bias"],
+          exclude_from_layer_adaptation=["bias"])),
 ]
 
 
@@ -297,7 +303,8 @@ def lars_fixture():
     for name, steps, lr, options in LARS_CASES:
         weights = [rng.normal(size=s).astype(np.float32) for s in LARS_SHAPES.values()]
         weights[list(LARS_SHAPES).index("zero/kernel")][...] = 0.0
-        grads = [[rng.normal(size=s).astype(np.float32) for s in LARS_SHAPES.values()] for _ in range(steps)]
+        grads = [[rng.normal(size=s).astype(np.float32) for s in LARS_SHAPES.values()]
+                 for _ in range(steps)]
         if steps > 1:  # a zero gradient (‖g‖ = 0 → trust 1) for the conv kernel at step 2
             grads[1][list(LARS_SHAPES).index("conv/kernel")][...] = 0.0
         if isinstance(lr, tuple):
@@ -308,7 +315,9 @@ def lars_fixture():
             out[f"{name}/learning_rate"] = np.float64(lr)
         decay, adapt = lars_flags(options)
         hyper = {k: options[k] for k in ("momentum", "weight_decay", "trust_coefficient")}
-        new_w, velocities = ref.lars(weights, grads, rates, decay, adapt, nesterov=options.get("nesterov", False), **hyper)
+        nesterov = options.get("nesterov", False)
+        new_w, velocities = ref.lars(weights, grads, rates, decay, adapt, nesterov=nesterov,
+                                     **hyper)
         for i, path in enumerate(LARS_SHAPES):
             out[f"{name}/initial/{path}"] = weights[i]
             out[f"{name}/expected/{path}"] = new_w[i]
@@ -324,11 +333,14 @@ SCHEDULE_CASES = [("warmup", 1.2, 20, 5), ("no_warmup", 0.3, 10, 0), ("all_warmu
 def schedule_fixture():
     out = {}
     for name, peak, total, warmup in SCHEDULE_CASES:
-        steps = np.array(sorted(set(range(0, total + 3, max(1, total // 25))) | {warmup, total - 1, total, total + 1}))
-        steps = steps[steps >= 0]
+        # ~25 steps across the run, plus the ends of the warm-up and of the decay.
+        steps = set(range(0, total + 3, max(1, total // 25)))
+        steps |= {warmup, total - 1, total, total + 1}
+        steps = np.array(sorted(steps))
         out[f"{name}/config"] = np.array([peak, total, warmup], np.float64)
         out[f"{name}/steps"] = steps.astype(np.int64)
-        out[f"{name}/expected"] = np.array([ref.warmup_cosine(int(s), peak, total, warmup) for s in steps])
+        rates = [ref.warmup_cosine(int(s), peak, total, warmup) for s in steps]
+        out[f"{name}/expected"] = np.array(rates)
     return out
 
 
@@ -357,7 +369,8 @@ def self_check():
     images = rng.uniform(size=(2, 8, 8, 3))
     whole = np.array([[0, 0, 1, 1]] * 2)
     for method in ("bilinear", "bicubic"):
-        np.testing.assert_allclose(ref.crop_and_resize(images, whole, 8, method), images, atol=1e-12)
+        same = ref.crop_and_resize(images, whole, 8, method)
+        np.testing.assert_allclose(same, images, atol=1e-12)
     flat = np.full((1, 8, 8, 3), 0.4)
     for padding in ("reflect", "zeros"):
         blurred = ref.gaussian_blur(flat, [1.0], [True], 5, padding)
@@ -367,7 +380,8 @@ def self_check():
             np.testing.assert_allclose(blurred[:, 2:-2, 2:-2], flat[:, 2:-2, 2:-2], atol=1e-12)
             assert blurred[0, 0, 0, 0] < 0.4
     # A hue shift of 1/3 rotates pure red to pure green.
-    np.testing.assert_allclose(ref.hue(np.array([[[1.0, 0.0, 0.0]]]), 1 / 3), [[[0.0, 1.0, 0.0]]], atol=1e-12)
+    red = np.array([[[1.0, 0.0, 0.0]]])
+    np.testing.assert_allclose(ref.hue(red, 1 / 3), [[[0.0, 1.0, 0.0]]], atol=1e-12)
     # conv2d with a centred delta kernel is the identity; stride 2 keeps every other pixel.
     delta = np.zeros((3, 3, 3, 3))
     delta[1, 1] = np.eye(3)
@@ -376,8 +390,13 @@ def self_check():
 
 
 def build_all():
-    files = {"nt_xent": nt_xent_fixture(), "augmentation": augmentation_fixture(),
-             "projection_head": head_fixture(), "lars": lars_fixture(), "schedule": schedule_fixture()}
+    files = {
+        "nt_xent": nt_xent_fixture(),
+        "augmentation": augmentation_fixture(),
+        "projection_head": head_fixture(),
+        "lars": lars_fixture(),
+        "schedule": schedule_fixture(),
+    }
     for seed, case in enumerate(ENCODER_CASES, start=10):
         files[f"encoder_{case[0]}"] = encoder_fixture(*case, seed=seed)
     return files

@@ -30,7 +30,8 @@ def table(rows, columns, title):
     cells = worst(rows)
     ops = list(dict.fromkeys(row["op"] for row in rows))  # first-seen order
     width = max([len("op")] + [len(op) for op in ops])
-    lines = [title, f"{'op':<{width}}  " + "  ".join(f"{c:>19}" for c in columns) + "  tolerance (rtol, atol)"]
+    header = f"{'op':<{width}}  " + "  ".join(f"{c:>19}" for c in columns)
+    lines = [title, header + "  tolerance (rtol, atol)"]
     lines.append("-" * len(lines[-1]))
     for op in ops:
         parts, tolerance = [], ""

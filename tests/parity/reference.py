@@ -31,7 +31,8 @@ def nt_xent(z_a, z_b, temperature, convention="mean"):
     """Loss and analytic gradients ``(loss, dL/dz_a, dL/dz_b)`` in float64.
 
     With u = z/‖z‖ stacked as [u_a; u_b] (2N rows), s_ik = u_i·u_k / τ and p(i) = i ± N:
-    ℓ_i = −s_{i,p(i)} + log Σ_{k≠i} exp(s_ik); L = mean_i ℓ_i ("mean"), 2L ("sum_of_directions").
+    ℓ_i = −s_{i,p(i)} + log Σ_{k≠i} exp(s_ik); L = mean_i ℓ_i ("mean"), or 2L
+    ("sum_of_directions").
     Gradient: dL/ds_ik = (P_ik − 1[k = p(i)]) / 2N with P the softmax over k ≠ i;
     dL/du = (G + Gᵀ) u / τ; dL/dz = (dL/du − u (u · dL/du)) / ‖z‖.
     """
@@ -128,8 +129,8 @@ def grayscale(images, flags):
     out = images.copy()
     for b, f in enumerate(flags):
         if f:
-            gray = LUMA[0] * images[b, ..., 0] + LUMA[1] * images[b, ..., 1] + LUMA[2] * images[b, ..., 2]
-            out[b] = gray[..., None]
+            r, g, b_ = images[b, ..., 0], images[b, ..., 1], images[b, ..., 2]
+            out[b] = (LUMA[0] * r + LUMA[1] * g + LUMA[2] * b_)[..., None]
     return out
 
 
@@ -215,7 +216,8 @@ def simclr_view(images, params, size, blur_padding="reflect"):
     """Crop → flip → colour jitter → grayscale → blur, with given per-image parameters."""
     x = crop_and_resize(images, params["crop/boxes"], size)
     x = flip(x, params["flip/flip"])
-    factors = np.stack([params[f"color_jitter/{k}"] for k in ("brightness", "contrast", "saturation", "hue")], 1)
+    names = ("brightness", "contrast", "saturation", "hue")
+    factors = np.stack([params[f"color_jitter/{k}"] for k in names], 1)
     x = color_jitter(x, factors, params["color_jitter/order"], params["color_jitter/apply"])
     x = grayscale(x, params["grayscale/apply"])
     kernel_size = blur_kernel_size(size)
@@ -237,8 +239,9 @@ def conv2d(x, kernel, stride):
     out = np.zeros((x.shape[0], out_h, out_w, kernel.shape[3]))
     for i in range(kh):
         for j in range(kw):
-            patch = x[:, i : i + stride * (out_h - 1) + 1 : stride, j : j + stride * (out_w - 1) + 1 : stride]
-            out += patch @ kernel[i, j]
+            rows = slice(i, i + stride * (out_h - 1) + 1, stride)
+            cols = slice(j, j + stride * (out_w - 1) + 1, stride)
+            out += x[:, rows, cols] @ kernel[i, j]
     return out
 
 
@@ -250,10 +253,8 @@ def batch_norm(x, w, prefix, training, momentum, epsilon, updates):
     if training:
         mean = x.mean(axis=axes)
         variance = ((x - mean) ** 2).mean(axis=axes)  # biased
-        updates[f"{prefix}/moving_mean"] = momentum * w[f"{prefix}/moving_mean"] + (1 - momentum) * mean
-        updates[f"{prefix}/moving_variance"] = (
-            momentum * w[f"{prefix}/moving_variance"] + (1 - momentum) * variance
-        )
+        for name, batch in (("moving_mean", mean), ("moving_variance", variance)):
+            updates[f"{prefix}/{name}"] = momentum * w[f"{prefix}/{name}"] + (1 - momentum) * batch
     else:
         mean, variance = w[f"{prefix}/moving_mean"], w[f"{prefix}/moving_variance"]
     return (x - mean) / np.sqrt(variance + epsilon) * gamma + beta
@@ -270,7 +271,8 @@ def max_pool_3x3_stride_2(x):
     out = np.full((x.shape[0], out_h, out_w, x.shape[3]), -np.inf)
     for i in range(3):
         for j in range(3):
-            out = np.maximum(out, x[:, i : i + 2 * (out_h - 1) + 1 : 2, j : j + 2 * (out_w - 1) + 1 : 2])
+            rows, cols = slice(i, i + 2 * (out_h - 1) + 1, 2), slice(j, j + 2 * (out_w - 1) + 1, 2)
+            out = np.maximum(out, x[:, rows, cols])
     return out
 
 
@@ -284,7 +286,11 @@ def dense(x, kernel, bias=None):
 
 # === ResNet v1 (He et al. 2015, Table 1) =======================================================
 
-RESNET_STAGES = {18: ("basic", (2, 2, 2, 2)), 34: ("basic", (3, 4, 6, 3)), 50: ("bottleneck", (3, 4, 6, 3))}
+RESNET_STAGES = {
+    18: ("basic", (2, 2, 2, 2)),
+    34: ("basic", (3, 4, 6, 3)),
+    50: ("bottleneck", (3, 4, 6, 3)),
+}
 
 
 def channels(base, width):
@@ -300,12 +306,14 @@ def resnet_blocks(depth, width, cifar_stem):
     expansion = 4 if kind == "bottleneck" else 1
     stem = channels(64, width)
     blocks, ch = [], stem
-    for stage, (base, stride, count) in enumerate(zip((64, 128, 256, 512), (1, 2, 2, 2), counts), 1):
+    stages = zip((64, 128, 256, 512), (1, 2, 2, 2), counts)
+    for stage, (base, stride, count) in enumerate(stages, 1):
         filters = channels(base, width)
         for index in range(count):
             s = stride if index == 0 else 1
             out = filters * expansion
-            blocks.append((f"stage{stage}_block{index + 1}", kind, ch, filters, out, s, s != 1 or ch != out))
+            projection = s != 1 or ch != out
+            blocks.append((f"stage{stage}_block{index + 1}", kind, ch, filters, out, s, projection))
             ch = out
     return stem, blocks
 
@@ -341,25 +349,30 @@ def resnet_forward(images, w, depth, width, cifar_stem, training, prefix="encode
                    momentum=0.9, epsilon=1e-5):
     """``(h, moving-statistics updates)`` of the ResNet v1 encoder with weights ``w`` (by path)."""
     updates = {}
-    bn = lambda x, name: batch_norm(x, w, f"{prefix}/{name}", training, momentum, epsilon, updates)  # noqa: E731
+
+    def bn(x, name):
+        return batch_norm(x, w, f"{prefix}/{name}", training, momentum, epsilon, updates)
+
+    def conv(x, name, stride):
+        return conv2d(x, w[f"{prefix}/{name}/kernel"], stride)
+
     x = np.asarray(images, np.float64)
-    x = relu(bn(conv2d(x, w[f"{prefix}/stem_conv/kernel"], 1 if cifar_stem else 2), "stem_batch_norm"))
+    x = relu(bn(conv(x, "stem_conv", 1 if cifar_stem else 2), "stem_batch_norm"))
     if not cifar_stem:
         x = max_pool_3x3_stride_2(x)
     _, blocks = resnet_blocks(depth, width, cifar_stem)
     for name, kind, _, _, _, stride, projection in blocks:
-        kernel = lambda j: w[f"{prefix}/{name}/conv{j}/kernel"]  # noqa: E731
         if projection:
-            shortcut = bn(conv2d(x, w[f"{prefix}/{name}/shortcut_conv/kernel"], stride), f"{name}/shortcut_batch_norm")
+            shortcut = bn(conv(x, f"{name}/shortcut_conv", stride), f"{name}/shortcut_batch_norm")
         else:
             shortcut = x
         if kind == "basic":
-            y = relu(bn(conv2d(x, kernel(1), stride), f"{name}/batch_norm1"))
-            y = bn(conv2d(y, kernel(2), 1), f"{name}/batch_norm2")
+            y = relu(bn(conv(x, f"{name}/conv1", stride), f"{name}/batch_norm1"))
+            y = bn(conv(y, f"{name}/conv2", 1), f"{name}/batch_norm2")
         else:  # stride in the 3x3 conv (v1.5)
-            y = relu(bn(conv2d(x, kernel(1), 1), f"{name}/batch_norm1"))
-            y = relu(bn(conv2d(y, kernel(2), stride), f"{name}/batch_norm2"))
-            y = bn(conv2d(y, kernel(3), 1), f"{name}/batch_norm3")
+            y = relu(bn(conv(x, f"{name}/conv1", 1), f"{name}/batch_norm1"))
+            y = relu(bn(conv(y, f"{name}/conv2", stride), f"{name}/batch_norm2"))
+            y = bn(conv(y, f"{name}/conv3", 1), f"{name}/batch_norm3")
         x = relu(y + shortcut)
     return global_average_pool(x), updates
 
@@ -367,7 +380,8 @@ def resnet_forward(images, w, depth, width, cifar_stem, training, prefix="encode
 # === Projection head ===========================================================================
 
 
-def head_shapes(in_dim, hidden_dim, output_dim, num_layers, output_batch_norm, prefix="projection_head"):
+def head_shapes(in_dim, hidden_dim, output_dim, num_layers, output_batch_norm,
+                prefix="projection_head"):
     """``{path: shape}``: hidden Dense (no bias) + BN; last Dense + BN(no beta) or Dense + bias."""
     shapes, features = {}, in_dim
     for j in range(num_layers - 1):
@@ -417,7 +431,9 @@ def lars(weights, grads_per_step, learning_rates, decay, adapt, momentum=0.9, we
                 g = g + weight_decay * w
             w_norm = math.sqrt(float((w * w).sum()))
             g_norm = math.sqrt(float((g * g).sum()))
-            trust = trust_coefficient * w_norm / g_norm if adapt[i] and w_norm > 0 and g_norm > 0 else 1.0
+            trust = 1.0
+            if adapt[i] and w_norm > 0 and g_norm > 0:
+                trust = trust_coefficient * w_norm / g_norm
             step = lr * trust * g
             v[...] = momentum * v + step
             w -= momentum * v + step if nesterov else v

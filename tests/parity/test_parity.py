@@ -81,7 +81,8 @@ NT_XENT_CASES = sorted({key.split("/")[0] for key in NT_XENT})
 
 # Every case compiled, as in a training step; two also eagerly (on JAX each eager op compiles
 # for its shapes, so eagerly everywhere would cost ~30 s for little: eager ≡ jit here).
-NT_XENT_RUNS = [(case, convention, True) for case in NT_XENT_CASES for convention in ("mean", "sum_of_directions")]
+CONVENTIONS = ("mean", "sum_of_directions")
+NT_XENT_RUNS = [(case, convention, True) for case in NT_XENT_CASES for convention in CONVENTIONS]
 NT_XENT_RUNS += [("n4_d8_t0.5", "mean", False), ("n16_d32_t1.0_scaled", "sum_of_directions", False)]
 
 
@@ -94,10 +95,11 @@ def test_nt_xent_loss_and_gradients(case, convention, jit):
     compare("nt_xent loss", loss, f[f"{convention}/loss"], FLOAT32, case)
     # The gradient's scale follows 1/‖z‖ (the "scaled" case is 100x smaller): floor relative
     # to the largest component, not a fixed number.
-    scale = max(np.abs(f[f"{convention}/grad_a"]).max(), np.abs(f[f"{convention}/grad_b"]).max(), 1e-30)
+    want_a, want_b = f[f"{convention}/grad_a"], f[f"{convention}/grad_b"]
+    scale = max(np.abs(want_a).max(), np.abs(want_b).max(), 1e-30)
     tolerance = (FLOAT32[0], FLOAT32[1] * scale)
-    compare("nt_xent grad z_a", grad_a, f[f"{convention}/grad_a"], tolerance, case)
-    compare("nt_xent grad z_b", grad_b, f[f"{convention}/grad_b"], tolerance, case)
+    compare("nt_xent grad z_a", grad_a, want_a, tolerance, case)
+    compare("nt_xent grad z_b", grad_b, want_b, tolerance, case)
 
 
 # === Augmentation: given parameters, every backend draws the same images ===
@@ -110,7 +112,8 @@ AUG = load("augmentation")
 def test_crop_and_resize(interpolation, size):
     layer = RandomResizedCrop(size, interpolation=interpolation)
     out = layer.apply(AUG["images32"], {"boxes": AUG["crop/boxes"]})
-    compare(f"crop+resize {interpolation}", to_numpy(out), AUG[f"crop/{interpolation}/{size}"], IMAGE, f"size {size}")
+    expected = AUG[f"crop/{interpolation}/{size}"]
+    compare(f"crop+resize {interpolation}", to_numpy(out), expected, IMAGE, f"size {size}")
 
 
 def test_flip():
@@ -144,7 +147,8 @@ def _jitter_parameters(prefix):
 
 def test_color_jitter_in_a_per_image_order():
     out = ColorJitter().apply(AUG["images16"], _jitter_parameters("color_jitter"))
-    compare("color_jitter (4 ops, per-image order)", to_numpy(out), AUG["color_jitter/expected"], IMAGE)
+    expected = AUG["color_jitter/expected"]
+    compare("color_jitter (4 ops, per-image order)", to_numpy(out), expected, IMAGE)
 
 
 @pytest.mark.parametrize("padding", ["reflect", "zeros"])
@@ -152,14 +156,16 @@ def test_color_jitter_in_a_per_image_order():
 def test_gaussian_blur(kernel_size, padding):
     layer = RandomGaussianBlur(kernel_size=kernel_size, padding=padding)
     out = layer.apply(AUG["images16"], {"apply": AUG["blur/apply"], "sigma": AUG["blur/sigma"]})
-    compare(f"blur {padding}", to_numpy(out), AUG[f"blur/{kernel_size}/{padding}"], IMAGE, f"kernel {kernel_size}")
+    expected = AUG[f"blur/{kernel_size}/{padding}"]
+    compare(f"blur {padding}", to_numpy(out), expected, IMAGE, f"kernel {kernel_size}")
 
 
 @pytest.mark.parametrize("jit", [False, True], ids=["eager", "jit"])
 def test_simclr_view(jit):
     """A whole view (crop → flip → jitter → grayscale → blur), as the model runs it."""
     augment = SimCLRAugment(24, jitter_strength=0.5)
-    stages = {"crop": ["boxes"], "flip": ["flip"], "grayscale": ["apply"], "blur": ["apply", "sigma"]}
+    stages = {"crop": ["boxes"], "flip": ["flip"], "grayscale": ["apply"],
+              "blur": ["apply", "sigma"]}
     view = {stage: {k: AUG[f"view/{stage}/{k}"] for k in keys} for stage, keys in stages.items()}
     view["color_jitter"] = _jitter_parameters("view/color_jitter")
     apply_view = augment.apply_view
@@ -169,7 +175,8 @@ def test_simclr_view(jit):
         out = compiled(apply_view)(images, tensors)
     else:
         out = apply_view(AUG["images32"], view)
-    compare("SimCLRAugment.apply_view", to_numpy(out), AUG["view/expected"], IMAGE, "jit" if jit else "eager")
+    mode = "jit" if jit else "eager"
+    compare("SimCLRAugment.apply_view", to_numpy(out), AUG["view/expected"], IMAGE, mode)
 
 
 # === Encoder and projection head: fixed weights, training and inference mode ===
@@ -220,7 +227,8 @@ def _forward(layer, inputs, training):
     def step(trainable, non_trainable, x):
         return layer.stateless_call(trainable, non_trainable, x, training=training)
 
-    out, non_trainable = compiled(step)(trainable, non_trainable, keras.ops.convert_to_tensor(inputs))
+    inputs = keras.ops.convert_to_tensor(inputs)
+    out, non_trainable = compiled(step)(trainable, non_trainable, inputs)
     for variable, value in zip(layer.non_trainable_variables, non_trainable):
         variable.assign(value)
     return to_numpy(out)
@@ -239,7 +247,8 @@ def test_encoder_forward(name):
     label = f"resnet{depth}{' cifar' if cifar_stem else ' imagenet'}-stem"
 
     h = _forward(encoder, f["images"], training=False)  # first: inference mode moves nothing
-    compare(f"{label} h (inference BN)", h, f["inference/h"], encoder_tolerance(f, "inference"), name)
+    tolerance = encoder_tolerance(f, "inference")
+    compare(f"{label} h (inference BN)", h, f["inference/h"], tolerance, name)
     h = _forward(encoder, f["images"], training=True)
     compare(f"{label} h (training BN)", h, f["train/h"], encoder_tolerance(f, "train"), name)
     # The moved statistics carry the batch moments of every layer: the same conditioning as h,
@@ -247,7 +256,8 @@ def test_encoder_forward(name):
     floor = max(1e-6, 5.0 * float(f["train/sensitivity"]))
     for path, expected in unpack(f, "moved").items():
         tolerance = (1e-5, floor * float(np.abs(expected).max()))
-        compare(f"{label} BN moving stats", to_numpy(variables[path]), expected, tolerance, f"{name} {path}")
+        actual = to_numpy(variables[path])
+        compare(f"{label} BN moving stats", actual, expected, tolerance, f"{name} {path}")
 
 
 HEAD = load("projection_head")
@@ -260,8 +270,10 @@ def test_projection_head_forward(version):
     head = factory(hidden_dim=16, output_dim=8, name="projection_head")
     _build_for_fixture(head, (None, f["h"].shape[1]))
     variables = _set_weights(head, decode_weights(f))
-    compare(f"head {version} z (inference BN)", _forward(head, f["h"], False), f["inference/z"], FLOAT32)
-    compare(f"head {version} z (training BN)", _forward(head, f["h"], True), f["train/z"], FLOAT32)
+    z = _forward(head, f["h"], training=False)
+    compare(f"head {version} z (inference BN)", z, f["inference/z"], FLOAT32)
+    z = _forward(head, f["h"], training=True)
+    compare(f"head {version} z (training BN)", z, f["train/z"], FLOAT32)
     moved = unpack(f, "moved")
     actual = np.concatenate([to_numpy(variables[p]).ravel() for p in moved])
     expected = np.concatenate([v.ravel() for v in moved.values()])
@@ -274,11 +286,20 @@ LARS_FIXTURE = load("lars")
 LARS_OPTIONS = {  # the optimizer arguments each fixture case was computed with
     "one_step": dict(momentum=0.9, weight_decay=1e-4, trust_coefficient=0.001),
     "five_steps_schedule": dict(momentum=0.9, weight_decay=1e-4, trust_coefficient=0.001),
-    "four_steps_nesterov": dict(momentum=0.9, weight_decay=5e-2, trust_coefficient=0.01, nesterov=True),
+    "four_steps_nesterov": dict(
+        momentum=0.9, weight_decay=5e-2, trust_coefficient=0.01, nesterov=True),
     "three_steps_custom_exclusions": dict(
         momentum=0.8, weight_decay=1e-2, trust_coefficient=0.02, exclude_vectors=False,
         exclude_from_weight_decay=["batch_norm", "bias"], exclude_from_layer_adaptation=["bias"],
     ),
+}
+
+
+LARS_LABELS = {
+    "one_step": "LARS 1 step",
+    "five_steps_schedule": "LARS 5 steps, warm-up + cosine",
+    "four_steps_nesterov": "LARS 4 steps, Nesterov",
+    "three_steps_custom_exclusions": "LARS 3 steps, exclusions",
 }
 
 
@@ -303,17 +324,20 @@ def test_lars_steps(case):
     variables = [_variable(p, f[f"initial/{p}"]) for p in paths]
     steps = len(f[f"grads/{paths[0]}"])
     for step in range(steps):
-        optimizer.apply([keras.ops.convert_to_tensor(f[f"grads/{p}"][step]) for p in paths], variables)
+        grads = [keras.ops.convert_to_tensor(f[f"grads/{p}"][step]) for p in paths]
+        optimizer.apply(grads, variables)
     momentums = {v.path: v for v in optimizer.variables if v.path.endswith("_momentum")}
-    label = f"lars {steps} step{'s' if steps > 1 else ''}"
+    label = LARS_LABELS[case]
     for path, variable in zip(paths, variables):
         initial = f[f"initial/{path}"].astype(np.float64)
         actual = to_numpy(variable)
         # The moves are small next to the weights: compare them, not only the weights.
-        compare(f"{label}: update w1 − w0", actual - initial, f[f"expected/{path}"] - initial, FLOAT32, f"{case} {path}")
-        compare(f"{label}: weights", actual, f[f"expected/{path}"], FLOAT32, f"{case} {path}")
+        expected = f[f"expected/{path}"]
+        where = f"{case} {path}"
+        compare(f"{label}: update w1 − w0", actual - initial, expected - initial, FLOAT32, where)
+        compare(f"{label}: weights", actual, expected, FLOAT32, where)
         velocity = momentums[f"lars/{path.replace('/', '_')}_momentum"]
-        compare(f"{label}: momentum", to_numpy(velocity), f[f"velocity/{path}"], FLOAT32, f"{case} {path}")
+        compare(f"{label}: momentum", to_numpy(velocity), f[f"velocity/{path}"], FLOAT32, where)
 
 
 SCHEDULE = load("schedule")
