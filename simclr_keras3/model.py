@@ -123,5 +123,8 @@ class SimCLR(keras.Model):
     def from_config(cls, config):
         config = dict(config)
         for key in ("encoder", "projection_head", "augment"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
+            # Unbuilt: SimCLR.build then builds them under the model's name scope, so variable
+            # paths (which LARS exclusions match) are the same after loading as before saving.
+            sub_config = {k: v for k, v in config[key].items() if k != "build_config"}
+            config[key] = keras.saving.deserialize_keras_object(sub_config)
         return cls(**config)
