@@ -29,6 +29,23 @@ threads; simclr_keras3 at the working tree of the time)::
     targets: keras jax ≥ 1.2× plain torch eager: met (4.45×); keras torch ≥ 0.8× plain torch eager: NOT met (0.59×)
     images/s counts input images; each is augmented into 2 views, so the encoder sees 64 images per step.
 
+Data parallelism (``--devices N``): every Keras backend runs at 1 device and at N simulated CPU
+devices with the SAME global batch (JAX host devices via XLA_FLAGS, TF logical CPU devices under
+MirroredStrategy, N torch processes over gloo via ``torch.distributed.run``; see
+``bench/keras_step.py``), side by side with the N/1 throughput ratio. On TF and torch it also
+reruns the N-device step with the all-gather of z, then the BN-moment all-reduce, replaced by an
+identity: the time saved is that collective's share of the step. On JAX the adapter's collectives
+are identities (XLA places its own all-gathers / all-reduces inside the one jit), so there is
+nothing to switch off. The table ends with the bytes those collectives move per step, counted from
+the model. The plain-torch peer is single-device and is skipped in this mode. Simulated devices
+share the machine's cores (torchrun gives each process 1 OpenMP thread), so N devices cannot be
+faster than 1 here beyond what the single-device run left idle: the ratio measures the cost of
+splitting the step and of the collectives, not the scaling of N real accelerators. Quick default
+sizes in this mode: batch 64 (global), width 0.25, 32 px, 3 timed steps after 1 warm-up::
+
+    python bench/train_step.py --devices 2                   # all three backends, ~5-10 min
+    python bench/train_step.py --devices 2 --backends torch --no-ablation
+
 Read such numbers with care. On an oversubscribed machine a 2-thread eager torch process
 (OpenMP pools that spin at every one of its many small ops) loses far more than XLA or TF
 graphs do; the same run with ``--threads 1`` (each run pinned to one core) gave plain torch
@@ -57,15 +74,19 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--backends", default="jax,torch,tensorflow",
                         help="comma-separated Keras backends to time (empty: plain torch only)")
-    parser.add_argument("--batch-size", type=int, default=256)
+    # Defaults None: the issue's size (256, width 1, 5 + 2 steps) on one device, a quick size
+    # (64, width 0.25, 3 + 1 steps) with --devices N, where each run is repeated 2-4 times.
+    parser.add_argument("--batch-size", type=int, default=None, help="GLOBAL batch")
     parser.add_argument("--image-size", type=int, default=32)
-    parser.add_argument("--width", type=float, default=1.0, help="ResNet-18 width multiplier")
-    parser.add_argument("--steps", type=int, default=5, help="timed steps per implementation")
-    parser.add_argument("--warmup", type=int, default=2, help="untimed steps first (jit etc.)")
+    parser.add_argument("--width", type=float, default=None, help="ResNet-18 width multiplier")
+    parser.add_argument("--steps", type=int, default=None, help="timed steps per implementation")
+    parser.add_argument("--warmup", type=int, default=None, help="untimed steps first (jit etc.)")
     parser.add_argument("--threads", type=int, default=None,
                         help="pin each run to N cores (CPU affinity + thread-pool env vars)")
     parser.add_argument("--devices", type=int, default=1,
-                        help="passed on as SIMCLR_BENCH_DEVICES (data parallelism: 1 for now)")
+                        help="N > 1: each backend at 1 and N simulated devices, global batch fixed")
+    parser.add_argument("--no-ablation", action="store_true",
+                        help="with --devices N: skip the runs without z gather / BN sync")
     parser.add_argument("--jit-compile", default="auto", choices=("auto", "true", "false"),
                         help="model.compile(jit_compile=...) of the Keras runs")
     parser.add_argument("--no-plain-torch", action="store_true", help="skip the plain-torch peer")
@@ -74,6 +95,13 @@ def parse_args(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    quick = args.devices > 1
+    for name, single, multi in (("batch_size", 256, 64), ("width", 1.0, 0.25), ("steps", 5, 3),
+                                ("warmup", 2, 1)):
+        if getattr(args, name) is None:
+            setattr(args, name, multi if quick else single)
+    if args.devices < 1 or args.batch_size % args.devices:
+        parser.error(f"--batch-size {args.batch_size} must split evenly over --devices {args.devices}")
     unknown = set(args.backends) - set(BACKENDS)
     if unknown:
         parser.error(f"unknown backend(s) {sorted(unknown)}; choose from {', '.join(BACKENDS)}")
@@ -82,7 +110,7 @@ def parse_args(argv=None):
 
 def child_env(args, backend=None):
     env = dict(os.environ)
-    env["SIMCLR_BENCH_DEVICES"] = str(args.devices)
+    env.pop("SIMCLR_BENCH_DEVICES", None)  # the device count goes on the command line
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TF's start-up chatter out of the log
     if backend:
         env["KERAS_BACKEND"] = backend
@@ -196,23 +224,133 @@ def main(argv=None):
         images_path = os.path.join(tmp, "images.npy")
         np.save(images_path, images)
         flags = common_flags(args, images_path)
-        if not args.no_plain_torch:
+        if not args.no_plain_torch and args.devices == 1:  # the plain peer is single-device
             script = os.path.join(HERE, "plain_torch_step.py")
             for suffix, extra in (("eager", []), ("channels_last", ["--channels-last"])):
                 results.append(run_child(f"plain torch {suffix}",
                                          [sys.executable, script, *flags, *extra],
                                          child_env(args), args))
-        script = os.path.join(HERE, "keras_step.py")
-        for backend in args.backends:
-            results.append(run_child(f"keras {backend}",
-                                     [sys.executable, script, *flags,
-                                      "--jit-compile", args.jit_compile],
-                                     child_env(args, backend), args))
+        if args.devices == 1:
+            for backend in args.backends:
+                results.append(run_child(f"keras {backend}",
+                                         keras_command(args, flags, backend, 1),
+                                         child_env(args, backend), args))
+        else:
+            results += run_data_parallel(args, flags)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"args": vars(args), "results": results}, f, indent=1)
-    print(format_table(results, args))
+    print(format_table(results, args) if args.devices == 1 else format_scaling_table(results, args))
     return results
+
+
+def keras_command(args, flags, backend, devices, disable=None):
+    script = os.path.join(HERE, "keras_step.py")
+    step_flags = [*flags, "--jit-compile", args.jit_compile, "--devices", str(devices)]
+    if disable:
+        step_flags += ["--disable", disable]
+    if backend == "torch" and devices > 1:
+        # One process per device, as `simclr run` launches them. torchrun gives each process
+        # OMP_NUM_THREADS=1 unless the environment sets it: N processes share the cores.
+        return [sys.executable, "-m", "torch.distributed.run", "--standalone",
+                f"--nproc_per_node={devices}", script, *step_flags]
+    return [sys.executable, script, *step_flags]
+
+
+# (label, --disable value) of the N-device runs; jax's collectives cannot be switched off.
+VARIANTS = (("all", None), ("no z gather", "gather"), ("no BN sync", "bn_sync"))
+
+
+def run_data_parallel(args, flags):
+    """Each backend at 1 device, at N devices, and (TF, torch) at N without each collective."""
+    results = []
+    for backend in args.backends:
+        runs = [(1, "all", None), (args.devices, "all", None)]
+        if backend != "jax" and not args.no_ablation:
+            runs += [(args.devices, label, off) for label, off in VARIANTS[1:]]
+        for devices, label, off in runs:
+            name = f"keras {backend}"
+            result = run_child(f"{name} × {devices}" + (f" ({label})" if off else ""),
+                               keras_command(args, flags, backend, devices, off),
+                               child_env(args, backend), args)
+            result.update(implementation=name, devices=devices, variant=label)
+            results.append(result)
+    return results
+
+
+def format_scaling_table(results, args):
+    lines = [
+        f"SimCLR train step, data parallel on simulated CPU devices: ResNet-18 (CIFAR stem) width "
+        f"{args.width:g}, GLOBAL batch {args.batch_size} ({args.batch_size // args.devices} per "
+        f"device at {args.devices}), {args.image_size}x{args.image_size} images, {args.steps} "
+        f"timed steps after {args.warmup} warm-up",
+    ]
+    header = ("backend", "devices", "collectives", "median step (s)", "images/s", "vs 1 device",
+              "share of step")
+    widths = (16, 7, 20, 15, 9, 11, 13)
+    left = (0, 2)
+    lines.append("  ".join(h.ljust(w) if i in left else h.rjust(w)
+                           for i, (h, w) in enumerate(zip(header, widths))))
+    lines.append("  ".join("-" * w for w in widths))
+    medians = {}
+    for r in results:
+        if "error" not in r:
+            medians[(r["implementation"], r["devices"], r["variant"])] = statistics.median(
+                r["step_times"])
+    for r in results:
+        name, devices, variant = r["implementation"], r["devices"], r["variant"]
+        backend = name.split()[-1]
+        if devices == 1:
+            collectives = "none (1 device)"
+        elif backend == "jax":
+            collectives = "XLA's, inside the jit"
+        else:
+            collectives = variant
+        cells = [name, str(devices), collectives]
+        if "error" in r:
+            lines.append("  ".join(c.ljust(w) if i in left else c.rjust(w)
+                                   for i, (c, w) in enumerate(zip(cells, widths)))
+                         + f"  failed: {r['error']}")
+            continue
+        median = medians[(name, devices, variant)]
+        one = medians.get((name, 1, "all"))
+        full = medians.get((name, devices, "all"))
+        ratio = f"{one / median:.2f}×" if one else "n/a"
+        # What switching the collective off saved, as a share of the full N-device step.
+        share = f"{(full - median) / full:+.0%}" if variant != "all" and full else ""
+        note = ""
+        if r.get("devices_used") not in (None, devices):
+            note += f"  (ran on {r['devices_used']} device(s)!)"
+        if not r.get("loss_is_finite", True):
+            note += "  (loss not finite!)"
+        cells += [f"{median:.3f}", f"{args.batch_size / median:.1f}", ratio, share]
+        lines.append("  ".join(c.ljust(w) if i in left else c.rjust(w)
+                               for i, (c, w) in enumerate(zip(cells, widths))) + note)
+    comm = next((r["communication"] for r in results if "communication" in r), None)
+    if comm:
+        n = args.devices
+        lines += [
+            f"communication per step at {n} devices (float32; counted from the model):",
+            f"  z all-gather: 2·B·D·4 = {comm['z_gather_bytes']:,} bytes gathered (B {args.batch_size}, "
+            f"D {comm['z_gather_bytes'] // (8 * args.batch_size)}), in {comm['z_gather_calls_forward']} "
+            f"calls; each replica receives {(n - 1) / n:.0%} of it; the backward moves as much again",
+            f"  BN moments all-reduce: 2 floats × {comm['bn_channels']} channels × 4 = "
+            f"{comm['bn_allreduce_bytes']:,} bytes over {comm['bn_layers']} BN layers, in "
+            f"{comm['bn_allreduce_calls_forward']} calls; the backward as much again",
+            f"  for scale, the gradient all-reduce: {comm['trainable_parameters']:,} parameters × 4 = "
+            f"{comm['gradient_allreduce_bytes']:,} bytes in {comm['gradient_tensors']} tensors",
+        ]
+    lines += [
+        "share of step: (full step − step with that collective replaced by an identity) / full "
+        "step; without the gather the loss also shrinks to local negatives (a little less "
+        "compute); within noise when small or negative.",
+        "jax: the adapter's gather / BN sync are identities inside ONE jit over the global batch; "
+        "XLA inserts the collectives itself, so they cannot be timed this way.",
+        "Simulated devices share the same CPU cores: the N-device ratio prices the split and the "
+        "collectives, it is not the speed-up of N real accelerators.",
+        "Medians of few steps on a shared machine: noisy (per-step times in --json).",
+    ]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
