@@ -179,7 +179,8 @@ def run(args, out_dir):
     for name, encoder in contenders.items():
         t = time.perf_counter()
         frozen = inference_model(encoder)  # BN in inference mode, one compiled predict step
-        features[name] = (extract_features(frozen, train.images), extract_features(frozen, test.images))
+        features[name] = (extract_features(frozen, train.images),
+                          extract_features(frozen, test.images))
         wall_eval[f"features_{name}"] = time.perf_counter() - t
     # Raw pixels: one channel of the gray image (the other two are copies), flattened.
     features["raw_pixels"] = (train.images[..., 0].reshape(len(train), -1),
